@@ -1,0 +1,3 @@
+module github.com/seqshim/seqshim
+
+go 1.26
