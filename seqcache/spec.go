@@ -195,3 +195,20 @@ func mul(a, b int64) (int64, bool) {
 	}
 	return c, true
 }
+
+// SetValue computes the state setval(v, called) leaves: the next value to
+// reserve, or exhausted when called and v is the limit. v outside the
+// bounds is 22003.
+func (s Spec) SetValue(v int64, called bool) (next int64, exhausted bool, err error) {
+	if !s.InRange(v) {
+		return 0, false, OutOfRange(s.Name, v, s.MinValue, s.MaxValue)
+	}
+	if !called {
+		return v, false, nil
+	}
+	next, ok := add(v, s.Increment)
+	if !ok || !s.InRange(next) {
+		return 0, true, nil
+	}
+	return next, false, nil
+}

@@ -44,3 +44,17 @@ type Store interface {
 	// were taken back. A false result with a nil error is normal.
 	GiveBack(ctx context.Context, name string, tail Block) (bool, error)
 }
+
+// After reports whether the sequence stands exactly past tail: nobody has
+// reserved or set it since the block holding tail was reserved. It is the
+// condition for GiveBack.
+func (s Sequence) After(tail Block) bool {
+	if tail.Count <= 0 || tail.Increment != s.Increment {
+		return false
+	}
+	next, ok := add(tail.Last(), s.Increment)
+	if !ok || !s.InRange(next) {
+		return s.Exhausted
+	}
+	return !s.Exhausted && next == s.Next
+}
