@@ -1,6 +1,9 @@
 package seqcache
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // SQLSTATE codes used by sequence errors, as PostgreSQL reports them.
 const (
@@ -135,4 +138,13 @@ func Unavailable(name string, err error) *Error {
 		Err:      err,
 		Hint:     "check the store endpoint and credentials, or raise the context deadline",
 	}
+}
+
+// CodeOf returns the SQLSTATE of the first *Error in err's chain, or "".
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }
