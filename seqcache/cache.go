@@ -16,6 +16,12 @@ type Config struct {
 	// BlockSize is how many values one reservation asks for when the
 	// sequence's own CACHE is 1 (PostgreSQL's default). Default 1000.
 	BlockSize int64
+	// MaxBlockSize lets a sequence's block size double, up to this value,
+	// each time a caller had to wait for the store because the previous
+	// block ran out before its successor arrived: hot sequences then reach
+	// the store less often, at the cost of larger gaps when a process dies.
+	// Zero or less than the block size disables growth.
+	MaxBlockSize int64
 	// LowWater is the fraction of a block still unused when the next block
 	// is fetched in the background. Default 0.5.
 	LowWater float64
@@ -102,7 +108,8 @@ type seq struct {
 	mu      sync.Mutex
 	loaded  bool
 	spec    Spec
-	size    int64 // values per reservation
+	size    int64   // values per reservation
+	grown   *buffer // the last block whose running out grew size
 	pending *Block
 	fetch   *fetch // in flight, or nil
 	gen     uint64 // bumped by SetValue and Drop: older fetches are discarded
@@ -223,6 +230,10 @@ func (s *seq) advance(ctx context.Context, old *buffer) (one Block, ok bool, err
 			s.mu.Unlock()
 			return Block{}, false, err
 		}
+	}
+	if old.Count > 0 && s.grown != old && s.size < s.c.cfg.MaxBlockSize {
+		s.grown = old // once per block that ran out, however many wait
+		s.size = min(2*s.size, s.c.cfg.MaxBlockSize)
 	}
 	s.mu.Unlock()
 	s.c.waits.Add(1)

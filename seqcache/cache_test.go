@@ -377,3 +377,20 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestBlockGrowth(t *testing.T) {
+	store := &slowStore{Store: newStore(t, spec(t, "public.s")), delay: 5 * time.Millisecond}
+	c := newCache(t, store, seqcache.Config{BlockSize: 100, MaxBlockSize: 1600})
+	vals, err := c.NextN(context.Background(), "public.s", 10_000) // faster than 100 values per 5 ms
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals[9999] != 10_000 {
+		t.Fatalf("last value %d, want 10000", vals[9999])
+	}
+	// Without growth, 10,000 values in blocks of 100 take 100 reservations.
+	// Each wait doubles the block (100, 200, ..., 1600), so far fewer are needed.
+	if st := c.Stats(); st.Reservations > 14 || st.Reservations < 6 {
+		t.Fatalf("Reservations = %d, want 6..14 with growth to 1600; stats %+v", st.Reservations, st)
+	}
+}
