@@ -1,0 +1,218 @@
+package rewrite
+
+// Insert describes an INSERT statement for plans that add columns to it
+// (serial and identity columns omitted from the statement). All offsets
+// are byte offsets into the SQL text.
+type Insert struct {
+	// Table is the target table, resolved like a sequence name (an
+	// unqualified name is in the default schema; a catalog prefix is
+	// dropped). TableSpan is its text.
+	Table     Name
+	TableSpan Span
+	// TargetEnd is the end of the table name and its AS alias: where a
+	// column list goes when the statement has none.
+	TargetEnd int
+	// Columns is the column list, nil when the statement has none.
+	// ColumnList spans it with its parentheses (empty at TargetEnd when
+	// absent).
+	Columns    []Column
+	ColumnList Span
+	// Overriding is "SYSTEM" or "USER" for OVERRIDING ... VALUE, else "".
+	Overriding     string
+	OverridingSpan Span
+	// DefaultValues is set for INSERT ... DEFAULT VALUES.
+	DefaultValues bool
+	// Source spans what provides the rows: VALUES ..., the query, or
+	// DEFAULT VALUES.
+	Source Span
+	// Rows are the rows of a plain VALUES list, nil otherwise.
+	Rows []Row
+	// Select is set when the source is a query other than a plain VALUES
+	// list (INSERT ... SELECT, a parenthesised query, VALUES with ORDER BY
+	// or UNION ...).
+	Select bool
+	// OnConflict and Returning are the offsets of ON CONFLICT and
+	// RETURNING, or -1.
+	OnConflict, Returning int
+	// End is the end of the statement's last token (before any semicolon).
+	End int
+}
+
+// Column is an entry of an INSERT's column list: the column's resolved
+// name, and the text of the entry (which may add .field or [subscript]).
+type Column struct {
+	Name string
+	Span Span
+}
+
+// Row is one row of a VALUES list: its span with parentheses, and its
+// values.
+type Row struct {
+	Span   Span
+	Values []Value
+}
+
+// Value is one value of a VALUES row; Default is set when it is the DEFAULT
+// key word.
+type Value struct {
+	Span    Span
+	Default bool
+}
+
+// ParseInsert describes sql when it is a single INSERT statement (possibly
+// after WITH and followed by a semicolon). Unqualified table names resolve
+// in defaultSchema ("public" if empty).
+func ParseInsert(sql, defaultSchema string) (*Insert, bool) {
+	if defaultSchema == "" {
+		defaultSchema = DefaultSchema
+	}
+	toks, _, ok := lex(sql, nil)
+	if !ok {
+		return nil, false
+	}
+	a := analyzer{src: sql, toks: toks, opts: &Options{DefaultSchema: defaultSchema}}
+	var buf [2][2]int
+	stmts := a.split(buf[:0])
+	if len(stmts) != 1 {
+		return nil, false
+	}
+	ins := a.insertInfo(stmts[0][0], stmts[0][1])
+	return ins, ins != nil
+}
+
+// insertInfo describes the statement toks[lo:hi] if it is an INSERT.
+func (a *analyzer) insertInfo(lo, hi int) *Insert {
+	i := lo
+	if a.kwAt(i, hi) == kwWith {
+		if i = a.withClause(i, hi, nil); i < 0 {
+			return nil
+		}
+	}
+	if a.kwAt(i, hi) != kwInsert {
+		return nil
+	}
+	it, ok := a.parseInsert(i, hi)
+	if !ok {
+		return nil
+	}
+	toks := a.toks
+	span := func(s, e int) Span { return Span{int(toks[s].start), int(toks[e-1].end)} }
+	ins := &Insert{
+		TableSpan:  span(it.tableLo, it.tableHi),
+		TargetEnd:  int(toks[it.targetHi-1].end),
+		Source:     span(it.srcLo, it.srcHi),
+		OnConflict: -1,
+		Returning:  -1,
+		End:        int(toks[hi-1].end),
+	}
+	// Table name: 1 to 3 names separated by dots.
+	var parts [3]string
+	np := 0
+	for j := it.tableLo; j < it.tableHi; j += 2 {
+		t := &toks[j]
+		s, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
+		if !ok {
+			return nil
+		}
+		parts[np] = s
+		np++
+	}
+	switch np {
+	case 1:
+		ins.Table = Name{Schema: a.opts.DefaultSchema, Name: parts[0]}
+	default:
+		ins.Table = Name{Schema: parts[np-2], Name: parts[np-1]}
+	}
+	ins.ColumnList = Span{ins.TargetEnd, ins.TargetEnd}
+	if it.colsLo >= 0 {
+		rp := a.pair(it.colsLo)
+		ins.ColumnList = span(it.colsLo, rp+1)
+		ins.Columns = []Column{}
+		s := it.colsLo + 1
+		for j := s; j <= rp; {
+			if j == rp || toks[j].kind == tComma {
+				if j == s || !a.isName(s, j) {
+					return nil
+				}
+				t := &toks[s]
+				name, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
+				if !ok {
+					return nil
+				}
+				ins.Columns = append(ins.Columns, Column{Name: name, Span: span(s, j)})
+				if j == rp {
+					break
+				}
+				j++
+				s = j
+				continue
+			}
+			j = a.skip(j)
+		}
+	}
+	if it.overLo >= 0 {
+		ins.Overriding = "SYSTEM"
+		if a.kwAt(it.overLo+1, hi) == kwUser {
+			ins.Overriding = "USER"
+		}
+		ins.OverridingSpan = span(it.overLo, it.overLo+3)
+	}
+	ins.DefaultValues = it.defaultValues
+	if it.onLo >= 0 {
+		ins.OnConflict = int(toks[it.onLo].start)
+	}
+	if it.retLo >= 0 {
+		ins.Returning = int(toks[it.retLo].start)
+	}
+	if !it.defaultValues {
+		ins.Rows = a.valuesRows(it.srcLo, it.srcHi)
+		ins.Select = ins.Rows == nil
+	}
+	return ins
+}
+
+// valuesRows returns the rows of toks[lo:hi] when it is exactly a VALUES
+// list, else nil.
+func (a *analyzer) valuesRows(lo, hi int) []Row {
+	if a.kwAt(lo, hi) != kwValues {
+		return nil
+	}
+	toks := a.toks
+	var rows []Row
+	i := lo + 1
+	for {
+		if a.kindAt(i, hi) != tLParen {
+			return nil
+		}
+		rp := a.pair(i)
+		row := Row{Span: Span{int(toks[i].start), int(toks[rp].end)}}
+		s := i + 1
+		for j := s; j <= rp; {
+			if j == rp || toks[j].kind == tComma {
+				if j == s {
+					return nil
+				}
+				row.Values = append(row.Values, Value{
+					Span:    Span{int(toks[s].start), int(toks[j-1].end)},
+					Default: j == s+1 && a.kwAt(s, j) == kwDefault,
+				})
+				if j == rp {
+					break
+				}
+				j++
+				s = j
+				continue
+			}
+			j = a.skip(j)
+		}
+		rows = append(rows, row)
+		i = rp + 1
+		if i == hi {
+			return rows
+		}
+		if a.kindAt(i, hi) != tComma {
+			return nil
+		}
+		i++
+	}
+}

@@ -1,0 +1,314 @@
+package rewrite
+
+// keyword identifies the key words (and a few names) the planner looks at.
+type keyword uint8
+
+const (
+	kwNone keyword = iota
+	kwAll
+	kwAlter
+	kwAnalyse
+	kwAnalyze
+	kwAnd
+	kwAny
+	kwArray
+	kwAs
+	kwAsymmetric
+	kwAtomic
+	kwBegin
+	kwBetween
+	kwBigint
+	kwBit
+	kwBool
+	kwBoolean
+	kwBy
+	kwCall
+	kwCase
+	kwChar
+	kwCharacter
+	kwCollate
+	kwComment
+	kwConflict
+	kwCopy
+	kwCreate
+	kwCurrval
+	kwCycle
+	kwDay
+	kwDefault
+	kwDelete
+	kwDistinct
+	kwDo
+	kwDouble
+	kwDrop
+	kwDual
+	kwElse
+	kwEnd
+	kwEscape
+	kwExcept
+	kwExplain
+	kwFalse
+	kwFetch
+	kwFirst
+	kwFor
+	kwFrom
+	kwFunction
+	kwGlobal
+	kwGrant
+	kwGroup
+	kwHaving
+	kwHour
+	kwIlike
+	kwIn
+	kwInsert
+	kwInt
+	kwInt2
+	kwInt4
+	kwInt8
+	kwInteger
+	kwIntersect
+	kwInterval
+	kwInto
+	kwIs
+	kwJoin
+	kwLastval
+	kwLateral
+	kwLike
+	kwLimit
+	kwLocal
+	kwMaterialized
+	kwMerge
+	kwMinute
+	kwMonth
+	kwName
+	kwNational
+	kwNatural
+	kwNext
+	kwNextval
+	kwNot
+	kwOf
+	kwOffset
+	kwOn
+	kwOr
+	kwOrder
+	kwOver
+	kwOverlaps
+	kwOverriding
+	kwPgCatalog
+	kwPrecision
+	kwPrepare
+	kwProcedure
+	kwRecursive
+	kwRegclass
+	kwReplace
+	kwReturn
+	kwReturning
+	kwRevoke
+	kwSearch
+	kwSecond
+	kwSelect
+	kwSet
+	kwSetval
+	kwSimilar
+	kwSmallint
+	kwSome
+	kwSymmetric
+	kwSystem
+	kwTable
+	kwTemp
+	kwTemporary
+	kwText
+	kwThen
+	kwTime
+	kwTimestamp
+	kwTo
+	kwTrue
+	kwUescape
+	kwUnion
+	kwUnlogged
+	kwUpdate
+	kwUser
+	kwUsing
+	kwValue
+	kwValues
+	kwVarchar
+	kwVarying
+	kwView
+	kwWhen
+	kwWhere
+	kwWindow
+	kwWith
+	kwWithin
+	kwWithout
+	kwYear
+	kwZone
+)
+
+// keywordNames maps each keyword to its lower-case spelling.
+var keywordNames = [...]string{
+	kwAll:          "all",
+	kwAlter:        "alter",
+	kwAnalyse:      "analyse",
+	kwAnalyze:      "analyze",
+	kwAnd:          "and",
+	kwAny:          "any",
+	kwArray:        "array",
+	kwAs:           "as",
+	kwAsymmetric:   "asymmetric",
+	kwAtomic:       "atomic",
+	kwBegin:        "begin",
+	kwBetween:      "between",
+	kwBigint:       "bigint",
+	kwBit:          "bit",
+	kwBool:         "bool",
+	kwBoolean:      "boolean",
+	kwBy:           "by",
+	kwCall:         "call",
+	kwCase:         "case",
+	kwChar:         "char",
+	kwCharacter:    "character",
+	kwCollate:      "collate",
+	kwComment:      "comment",
+	kwConflict:     "conflict",
+	kwCopy:         "copy",
+	kwCreate:       "create",
+	kwCurrval:      "currval",
+	kwCycle:        "cycle",
+	kwDay:          "day",
+	kwDefault:      "default",
+	kwDelete:       "delete",
+	kwDistinct:     "distinct",
+	kwDo:           "do",
+	kwDouble:       "double",
+	kwDrop:         "drop",
+	kwDual:         "dual",
+	kwElse:         "else",
+	kwEnd:          "end",
+	kwEscape:       "escape",
+	kwExcept:       "except",
+	kwExplain:      "explain",
+	kwFalse:        "false",
+	kwFetch:        "fetch",
+	kwFirst:        "first",
+	kwFor:          "for",
+	kwFrom:         "from",
+	kwFunction:     "function",
+	kwGlobal:       "global",
+	kwGrant:        "grant",
+	kwGroup:        "group",
+	kwHaving:       "having",
+	kwHour:         "hour",
+	kwIlike:        "ilike",
+	kwIn:           "in",
+	kwInsert:       "insert",
+	kwInt:          "int",
+	kwInt2:         "int2",
+	kwInt4:         "int4",
+	kwInt8:         "int8",
+	kwInteger:      "integer",
+	kwIntersect:    "intersect",
+	kwInterval:     "interval",
+	kwInto:         "into",
+	kwIs:           "is",
+	kwJoin:         "join",
+	kwLastval:      "lastval",
+	kwLateral:      "lateral",
+	kwLike:         "like",
+	kwLimit:        "limit",
+	kwLocal:        "local",
+	kwMaterialized: "materialized",
+	kwMerge:        "merge",
+	kwMinute:       "minute",
+	kwMonth:        "month",
+	kwName:         "name",
+	kwNational:     "national",
+	kwNatural:      "natural",
+	kwNext:         "next",
+	kwNextval:      "nextval",
+	kwNot:          "not",
+	kwOf:           "of",
+	kwOffset:       "offset",
+	kwOn:           "on",
+	kwOr:           "or",
+	kwOrder:        "order",
+	kwOver:         "over",
+	kwOverlaps:     "overlaps",
+	kwOverriding:   "overriding",
+	kwPgCatalog:    "pg_catalog",
+	kwPrecision:    "precision",
+	kwPrepare:      "prepare",
+	kwProcedure:    "procedure",
+	kwRecursive:    "recursive",
+	kwRegclass:     "regclass",
+	kwReplace:      "replace",
+	kwReturn:       "return",
+	kwReturning:    "returning",
+	kwRevoke:       "revoke",
+	kwSearch:       "search",
+	kwSecond:       "second",
+	kwSelect:       "select",
+	kwSet:          "set",
+	kwSetval:       "setval",
+	kwSimilar:      "similar",
+	kwSmallint:     "smallint",
+	kwSome:         "some",
+	kwSymmetric:    "symmetric",
+	kwSystem:       "system",
+	kwTable:        "table",
+	kwTemp:         "temp",
+	kwTemporary:    "temporary",
+	kwText:         "text",
+	kwThen:         "then",
+	kwTime:         "time",
+	kwTimestamp:    "timestamp",
+	kwTo:           "to",
+	kwTrue:         "true",
+	kwUescape:      "uescape",
+	kwUnion:        "union",
+	kwUnlogged:     "unlogged",
+	kwUpdate:       "update",
+	kwUser:         "user",
+	kwUsing:        "using",
+	kwValue:        "value",
+	kwValues:       "values",
+	kwVarchar:      "varchar",
+	kwVarying:      "varying",
+	kwView:         "view",
+	kwWhen:         "when",
+	kwWhere:        "where",
+	kwWindow:       "window",
+	kwWith:         "with",
+	kwWithin:       "within",
+	kwWithout:      "without",
+	kwYear:         "year",
+	kwZone:         "zone",
+}
+
+var keywordMap = func() map[string]keyword {
+	m := make(map[string]keyword, len(keywordNames))
+	for k, s := range keywordNames {
+		if s != "" {
+			m[s] = keyword(k)
+		}
+	}
+	return m
+}()
+
+// maxKeywordLen is the length of the longest key word.
+const maxKeywordLen = 12
+
+// lookupKeyword returns the key word that the unquoted identifier s spells
+// (case-insensitively), or kwNone.
+func lookupKeyword(s string) keyword {
+	if len(s) < 2 || len(s) > maxKeywordLen {
+		return kwNone
+	}
+	var buf [maxKeywordLen]byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return keywordMap[string(buf[:len(s)])]
+}

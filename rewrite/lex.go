@@ -1,0 +1,438 @@
+package rewrite
+
+import (
+	"math"
+	"strings"
+)
+
+// tokKind is the lexical class of a token.
+type tokKind uint8
+
+const (
+	tNone     tokKind = iota
+	tIdent            // unquoted identifier or key word
+	tQIdent           // "quoted" or U&"quoted" identifier
+	tString           // '...', E'...', U&'...', B'...', X'...', N'...'
+	tDollar           // $$...$$ or $tag$...$tag$
+	tParam            // $n
+	tNumber           // numeric constant (possibly with trailing junk)
+	tOp               // operator: one or more of ~ ! @ # ^ & | ` ? + - * / % < > =
+	tLParen           // (
+	tRParen           // )
+	tLBracket         // [
+	tRBracket         // ]
+	tComma            // ,
+	tSemi             // ;
+	tDot              // .
+	tColon            // :
+	tCast             // ::
+	tOther            // any other byte, such as a lone $ or a backslash
+)
+
+// Sub kinds of tString and tQIdent tokens, and a flag of tIdent tokens.
+const (
+	strStd uint8 = iota // '...' (standard_conforming_strings on)
+	strEsc              // E'...'
+	strUni              // U&'...' or U&"..."
+	strBit              // B'...'
+	strHex              // X'...'
+	strNat              // N'...'
+
+	identAfterDot uint8 = 1 // a tIdent that follows a dot: a name, never a key word
+)
+
+// token is one lexical token: its byte range in the source, its class and,
+// for unquoted identifiers, the key word it spells (kwNone for others).
+type token struct {
+	start, end int32
+	pair       int32 // brackets: index of the matching bracket
+	call       int32 // 1 + index of the call site that starts at this token, or 0
+	kind       tokKind
+	sub        uint8
+	kw         keyword
+}
+
+// Byte classes.
+const (
+	cSpace      = 1 << iota // [ \t\n\r\f\v]
+	cIdentStart             // [A-Za-z_\x80-\xff]
+	cIdentCont              // identifier start, digit or $
+	cDigit                  // [0-9]
+	cOp                     // operator character
+	cTagCont                // dollar-quote tag continuation: identifier start or digit
+)
+
+var class [256]uint8
+
+func init() {
+	for _, c := range []byte(" \t\n\r\f\v") {
+		class[c] |= cSpace
+	}
+	for c := 0; c < 256; c++ {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80 {
+			class[c] |= cIdentStart | cIdentCont | cTagCont
+		}
+		if c >= '0' && c <= '9' {
+			class[c] |= cDigit | cIdentCont | cTagCont
+		}
+	}
+	class['$'] |= cIdentCont
+	for _, c := range []byte("~!@#^&|`?+-*/%<>=") {
+		class[c] |= cOp
+	}
+}
+
+func isIdentCont(c byte) bool { return class[c]&cIdentCont != 0 }
+
+// lex appends the tokens of src to toks, following PostgreSQL's lexical
+// rules (src/backend/parser/scan.l) with standard_conforming_strings on.
+// Whitespace and comments produce no tokens. maxParam is the highest $n.
+// ok is false for input that PostgreSQL itself rejects as a whole: an
+// unterminated string, quoted identifier, dollar-quoted string or block
+// comment, a zero-length quoted identifier, a parameter number out of
+// range, or brackets that do not match. Such SQL is passed through and the
+// database reports the error.
+func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
+	n := len(src)
+	if n > math.MaxInt32 {
+		return toks, 0, false
+	}
+	i := 0
+	for i < n {
+		c := src[i]
+		start := i
+		kind := tNone
+		var sub uint8
+		switch {
+		case class[c]&cSpace != 0:
+			i++
+			continue
+		case c == '-' && i+1 < n && src[i+1] == '-':
+			i = skipLineComment(src, i)
+			continue
+		case c == '/' && i+1 < n && src[i+1] == '*':
+			if i, ok = skipBlockComment(src, i); !ok {
+				return toks, 0, false
+			}
+			continue
+		case class[c]&cIdentStart != 0:
+			if i+1 < n && src[i+1] == '\'' {
+				switch c {
+				case 'e', 'E':
+					kind, sub = tString, strEsc
+				case 'b', 'B':
+					kind, sub = tString, strBit
+				case 'x', 'X':
+					kind, sub = tString, strHex
+				case 'n', 'N':
+					kind, sub = tString, strNat
+				}
+				if kind != tNone {
+					if i, ok = scanString(src, i+2, sub); !ok {
+						return toks, 0, false
+					}
+					break
+				}
+			}
+			if (c == 'u' || c == 'U') && i+2 < n && src[i+1] == '&' {
+				if src[i+2] == '\'' {
+					kind, sub = tString, strUni
+					if i, ok = scanString(src, i+3, sub); !ok {
+						return toks, 0, false
+					}
+					break
+				}
+				if src[i+2] == '"' {
+					kind, sub = tQIdent, strUni
+					if i, ok = scanQuotedIdent(src, i+3); !ok || i-start == 4 {
+						return toks, 0, false
+					}
+					break
+				}
+			}
+			kind = tIdent
+			i++
+			for i < n && class[src[i]]&cIdentCont != 0 {
+				i++
+			}
+		case c == '"':
+			kind = tQIdent
+			if i, ok = scanQuotedIdent(src, i+1); !ok || i-start == 2 {
+				return toks, 0, false
+			}
+		case c == '\'':
+			kind, sub = tString, strStd
+			if i, ok = scanString(src, i+1, sub); !ok {
+				return toks, 0, false
+			}
+		case c == '$':
+			switch {
+			case i+1 < n && class[src[i+1]]&cDigit != 0:
+				kind = tParam
+				i++
+				v := 0
+				for i < n && class[src[i]]&cDigit != 0 {
+					v = v*10 + int(src[i]-'0')
+					if v > math.MaxInt32 {
+						return toks, 0, false
+					}
+					i++
+				}
+				maxParam = max(maxParam, v)
+			default:
+				j := i + 1
+				if j < n && class[src[j]]&cIdentStart != 0 {
+					for j < n && class[src[j]]&cTagCont != 0 {
+						j++
+					}
+				}
+				if j < n && src[j] == '$' {
+					kind = tDollar
+					tag := src[i : j+1]
+					k := strings.Index(src[j+1:], tag)
+					if k < 0 {
+						return toks, 0, false
+					}
+					i = j + 1 + k + len(tag)
+				} else {
+					kind = tOther
+					i++
+				}
+			}
+		case class[c]&cDigit != 0 || c == '.' && i+1 < n && class[src[i+1]]&cDigit != 0:
+			kind = tNumber
+			i = scanNumber(src, i)
+		case c == '(':
+			kind, i = tLParen, i+1
+		case c == ')':
+			kind, i = tRParen, i+1
+		case c == '[':
+			kind, i = tLBracket, i+1
+		case c == ']':
+			kind, i = tRBracket, i+1
+		case c == ',':
+			kind, i = tComma, i+1
+		case c == ';':
+			kind, i = tSemi, i+1
+		case c == '.':
+			kind, i = tDot, i+1
+		case c == ':':
+			if i+1 < n && src[i+1] == ':' {
+				kind, i = tCast, i+2
+			} else {
+				kind, i = tColon, i+1
+			}
+		case class[c]&cOp != 0:
+			kind = tOp
+			i = scanOperator(src, i)
+		default:
+			kind, i = tOther, i+1
+		}
+		t := token{start: int32(start), end: int32(i), kind: kind, sub: sub, pair: -1}
+		if kind == tIdent {
+			t.kw = lookupKeyword(src[start:i])
+			if len(toks) > 0 && toks[len(toks)-1].kind == tDot {
+				t.sub = identAfterDot
+			}
+		}
+		toks = append(toks, t)
+	}
+	return toks, maxParam, matchBrackets(toks)
+}
+
+// matchBrackets links each ( and [ to its closing bracket and back.
+func matchBrackets(toks []token) bool {
+	var stackBuf [32]int32
+	stack := stackBuf[:0]
+	for i := range toks {
+		switch k := toks[i].kind; k {
+		case tLParen, tLBracket:
+			stack = append(stack, int32(i))
+		case tRParen, tRBracket:
+			if len(stack) == 0 {
+				return false
+			}
+			o := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if toks[o].kind+1 != k { // tLParen+1 == tRParen, tLBracket+1 == tRBracket
+				return false
+			}
+			toks[o].pair, toks[i].pair = int32(i), o
+		}
+	}
+	return len(stack) == 0
+}
+
+// skipLineComment returns the end of the -- comment at i (its newline is
+// left to the caller).
+func skipLineComment(s string, i int) int {
+	for i < len(s) && s[i] != '\n' && s[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// skipBlockComment returns the end of the (nested) /* */ comment at i.
+func skipBlockComment(s string, i int) (int, bool) {
+	depth := 0
+	for i+1 < len(s) {
+		switch {
+		case s[i] == '/' && s[i+1] == '*':
+			depth++
+			i += 2
+		case s[i] == '*' && s[i+1] == '/':
+			depth--
+			i += 2
+			if depth == 0 {
+				return i, true
+			}
+		default:
+			i++
+		}
+	}
+	return len(s), false
+}
+
+// scanQuotedIdent returns the end of the quoted identifier whose body
+// starts at i ("" stands for one double quote).
+func scanQuotedIdent(s string, i int) (int, bool) {
+	for i < len(s) {
+		if s[i] == '"' {
+			if i+1 < len(s) && s[i+1] == '"' {
+				i += 2
+				continue
+			}
+			return i + 1, true
+		}
+		i++
+	}
+	return i, false
+}
+
+// scanString returns the end of the string constant whose body starts at i,
+// including continuation segments: a quote after whitespace that holds a
+// newline continues the constant ('foo'\n'bar' is 'foobar').
+func scanString(s string, i int, sub uint8) (int, bool) {
+	n := len(s)
+	for {
+		for {
+			if i >= n {
+				return n, false
+			}
+			c := s[i]
+			if c == '\\' && sub == strEsc {
+				i += 2
+				continue
+			}
+			if c == '\'' {
+				if sub != strBit && sub != strHex && i+1 < n && s[i+1] == '\'' {
+					i += 2
+					continue
+				}
+				i++
+				break
+			}
+			i++
+		}
+		j, ok := continuation(s, i)
+		if !ok {
+			return i, true
+		}
+		i = j
+	}
+}
+
+// continuation reports whether a string constant ending at i continues, and
+// where its next segment's body starts (PostgreSQL's quotecontinue:
+// horizontal whitespace or a -- comment, a newline, then any whitespace or
+// comment-and-newline, then a quote).
+func continuation(s string, i int) (int, bool) {
+	n := len(s)
+	for i < n {
+		if c := s[i]; c == ' ' || c == '\t' || c == '\f' || c == '\v' {
+			i++
+		} else if c == '-' && i+1 < n && s[i+1] == '-' {
+			i = skipLineComment(s, i)
+		} else {
+			break
+		}
+	}
+	if i >= n || s[i] != '\n' && s[i] != '\r' {
+		return 0, false
+	}
+	for i < n {
+		if class[s[i]]&cSpace != 0 {
+			i++
+			continue
+		}
+		if s[i] == '-' && i+1 < n && s[i+1] == '-' {
+			j := skipLineComment(s, i)
+			if j >= n {
+				return 0, false
+			}
+			i = j
+			continue
+		}
+		break
+	}
+	if i < n && s[i] == '\'' {
+		return i + 1, true
+	}
+	return 0, false
+}
+
+// scanNumber returns the end of the numeric constant at i. Trailing
+// identifier characters are kept in the token (PostgreSQL rejects them as
+// "trailing junk").
+func scanNumber(s string, i int) int {
+	n := len(s)
+	if s[i] == '0' && i+1 < n && strings.IndexByte("xXoObB", s[i+1]) >= 0 {
+		i += 2
+		for i < n && class[s[i]]&cIdentCont != 0 && s[i] != '$' {
+			i++
+		}
+		return i
+	}
+	for i < n && (class[s[i]]&cDigit != 0 || s[i] == '_') {
+		i++
+	}
+	if i < n && s[i] == '.' && !(i+1 < n && s[i+1] == '.') {
+		i++
+		for i < n && (class[s[i]]&cDigit != 0 || s[i] == '_') {
+			i++
+		}
+	}
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < n && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if j < n && class[s[j]]&cDigit != 0 {
+			i = j
+		}
+	}
+	for i < n && class[s[i]]&cIdentCont != 0 && s[i] != '$' {
+		i++
+	}
+	return i
+}
+
+// scanOperator returns the end of the operator at i. An operator stops
+// before -- or /*, and a multi-character operator drops trailing + and -
+// unless it holds one of ~ ! @ # % ^ & | ` ? (so that 1*-2 is 1 * -2).
+func scanOperator(s string, i int) int {
+	start := i
+	n := len(s)
+	for i < n && class[s[i]]&cOp != 0 {
+		if i > start && i+1 < n && (s[i] == '-' && s[i+1] == '-' || s[i] == '/' && s[i+1] == '*') {
+			break
+		}
+		i++
+	}
+	if i-start > 1 && strings.IndexAny(s[start:i], "~!@#%^&|`?") < 0 {
+		for i-start > 1 && (s[i-1] == '+' || s[i-1] == '-') {
+			i--
+		}
+	}
+	return i
+}

@@ -1,0 +1,132 @@
+package rewrite
+
+import "strconv"
+
+// Kind says how the driver answers a statement.
+type Kind uint8
+
+const (
+	// Pass: no sequence call to answer. Plan.SQL is the input, byte for byte.
+	Pass Kind = iota
+	// Local: the statement is made only of sequence calls. The driver
+	// answers it in process with one row whose columns are Plan.Columns
+	// (all int8), and sends nothing to the database.
+	Local
+	// Bind: each call is evaluated once per execution. The driver evaluates
+	// Plan.Calls in order and appends their values to the arguments as the
+	// new parameters Call.Param; Plan.SQL is the rewritten statement.
+	Bind
+	// Implicit is reserved for INSERTs that omit a column whose default
+	// draws from a managed sequence. It is not produced yet: Plan.Insert
+	// holds what such a plan needs.
+	Implicit
+	// Refuse: a call would be evaluated per row (or cannot be evaluated by
+	// seqshim). The driver fails the statement with SQLSTATE 0A000 and
+	// Plan.Reason.
+	Refuse
+)
+
+var kindNames = [...]string{Pass: "Pass", Local: "Local", Bind: "Bind", Implicit: "Implicit", Refuse: "Refuse"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Func is a sequence function.
+type Func uint8
+
+const (
+	Nextval Func = iota + 1 // nextval(regclass), NEXT VALUE FOR s, s.NEXTVAL
+	Currval                 // currval(regclass), s.CURRVAL
+	Setval                  // setval(regclass, bigint [, boolean])
+	Lastval                 // lastval()
+)
+
+var funcNames = [...]string{Nextval: "nextval", Currval: "currval", Setval: "setval", Lastval: "lastval"}
+
+// String returns the function's name, which is also the name PostgreSQL
+// gives its result column.
+func (f Func) String() string {
+	if f > 0 && int(f) < len(funcNames) {
+		return funcNames[f]
+	}
+	return "Func(" + strconv.Itoa(int(f)) + ")"
+}
+
+// Span is a byte range [Start, End) of the SQL text.
+type Span struct {
+	Start, End int
+}
+
+// Arg is an argument of setval: the statement's parameter $Param when
+// Param > 0, otherwise the literal Int (the value) or Bool (is_called).
+type Arg struct {
+	Param int
+	Int   int64
+	Bool  bool
+}
+
+// Call is one sequence call site.
+type Call struct {
+	Func Func
+	// Seq is the sequence, resolved like regclass. It is zero for lastval
+	// and when the name is a parameter.
+	Seq Name
+	// NameParam is k when the sequence name is the statement's parameter $k
+	// (nextval($1)); the driver resolves it with ParseName at run time.
+	// Only Local plans have such calls.
+	NameParam int
+	// Value and IsCalled are setval's second and third arguments. Without a
+	// third argument IsCalled is the literal true, as in PostgreSQL.
+	Value, IsCalled Arg
+	// Span is the call's text in Plan.Original, such as nextval('s'),
+	// pg_catalog.setval($1, 5, false), NEXT VALUE FOR s or s.NEXTVAL.
+	Span Span
+	// Param is the number of the parameter that carries the call's value
+	// in a Bind plan (Plan.NumParams + 1 + the call's index), 0 otherwise.
+	Param int
+}
+
+// Edit replaces Original[Start:End] with Text; Start == End inserts.
+type Edit struct {
+	Start, End int
+	Text       string
+}
+
+// Plan says how to answer one SQL text. Plans are shared by every caller
+// of Planner.Plan with the same text: they, and their slices, must not be
+// modified.
+type Plan struct {
+	Kind Kind
+	// Original is the SQL text that was planned.
+	Original string
+	// SQL is the text to send to the database: the rewritten text for Bind,
+	// Original for every other kind.
+	SQL string
+	// Calls are the managed sequence calls the driver evaluates, in text
+	// order, which is taken as the evaluation order (left to right, and a
+	// CTE before the statement that reads it). Calls on sequences that are
+	// not managed are not listed: they stay in the SQL for the database.
+	// Pass plans have none; Refuse plans list the calls that were found.
+	Calls []Call
+	// Columns are the result column names of a Local plan, one per call:
+	// the alias, or the function's name (nextval, currval, setval, lastval)
+	// as PostgreSQL names them. Every column is of type int8.
+	Columns []string
+	// NumParams is the highest $n of Original (0 if none). The parameters
+	// of a Bind plan are $NumParams+1 ... $NumParams+len(Calls).
+	NumParams int
+	// Edits are the changes that turn Original into SQL in a Bind plan,
+	// sorted and not overlapping. Everything outside them is unchanged.
+	Edits []Edit
+	// Reason explains a Refuse plan: the call, the part of the statement
+	// that evaluates it per row (or the construct seqshim does not
+	// answer), and what to write instead.
+	Reason string
+	// Insert describes the statement when it is a single INSERT (possibly
+	// after WITH), with byte offsets into Original; nil otherwise.
+	Insert *Insert
+}

@@ -1,0 +1,475 @@
+package rewrite
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Options configure a Planner.
+type Options struct {
+	// DefaultSchema is the schema of unqualified sequence names, in place of
+	// the search_path; "public" if empty.
+	DefaultSchema string
+	// Oracle recognises s.NEXTVAL and s.CURRVAL (also schema.s.NEXTVAL).
+	// Off by default, since t.nextval can be a column; with it on, FROM
+	// DUAL counts as no FROM.
+	Oracle bool
+	// NoNextValueFor turns off the standard NEXT VALUE FOR s, which is on
+	// by default (PostgreSQL rejects it, so it cannot mean anything else).
+	NoNextValueFor bool
+	// Managed reports whether seqshim answers calls on a sequence; calls on
+	// other sequences stay in the SQL for the database. nil manages every
+	// sequence. Its answers are cached with the plans, so it must not
+	// change them. Calls whose sequence is unknown at planning time
+	// (lastval, a name given as a parameter) count as managed.
+	Managed func(seq Name) bool
+	// CacheSize is the number of plans kept (1024 if 0, no cache if < 0).
+	CacheSize int
+}
+
+// DefaultCacheSize is the plan cache size when Options.CacheSize is 0.
+const DefaultCacheSize = 1024
+
+// Planner plans SQL texts and caches the plans. It is safe for concurrent
+// use.
+type Planner struct {
+	opts  Options
+	cache *cache
+}
+
+// NewPlanner returns a Planner with options o.
+func NewPlanner(o Options) *Planner {
+	if o.DefaultSchema == "" {
+		o.DefaultSchema = DefaultSchema
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	p := &Planner{opts: o}
+	if o.CacheSize > 0 {
+		p.cache = newCache(o.CacheSize)
+	}
+	return p
+}
+
+// maxCachedLen is the length of the longest SQL text whose plan is cached.
+const maxCachedLen = 1 << 20
+
+// Plan returns the plan for sql, from the cache when the same text was
+// planned before. The plan is shared: do not modify it.
+func (p *Planner) Plan(sql string) *Plan {
+	if p.cache != nil {
+		if pl := p.cache.get(sql); pl != nil {
+			return pl
+		}
+	}
+	pl := p.plan(sql)
+	if p.cache != nil && len(sql) <= maxCachedLen {
+		pl = p.cache.add(sql, pl)
+	}
+	return pl
+}
+
+var tokPool = sync.Pool{New: func() any { s := make([]token, 0, 256); return &s }}
+
+// plan plans sql without the cache.
+func (p *Planner) plan(sql string) *Plan {
+	pl := &Plan{Original: sql, SQL: sql}
+	bufp := tokPool.Get().(*[]token)
+	defer func() {
+		if cap(*bufp) <= 1<<14 {
+			tokPool.Put(bufp)
+		}
+	}()
+	toks, maxParam, ok := lex(sql, (*bufp)[:0])
+	*bufp = toks[:0]
+	if !ok {
+		return pl // the database reports the error
+	}
+	pl.NumParams = maxParam
+	a := analyzer{src: sql, toks: toks, opts: &p.opts}
+	a.findCalls()
+	var stmtBuf [4][2]int
+	stmts := a.split(stmtBuf[:0])
+	if len(stmts) == 1 {
+		pl.Insert = a.insertInfo(stmts[0][0], stmts[0][1])
+	}
+	if len(a.calls) == 0 {
+		return pl
+	}
+	c0 := 0
+	var verdicts [4]verdict
+	vs := verdicts[:0]
+	for k, st := range stmts {
+		c1 := c0
+		for c1 < len(a.calls) && int(a.calls[c1].first) < st[1] {
+			c1++
+		}
+		a.statement(st[0], st[1])
+		v := a.classify(st[0], st[1], c0, c1)
+		if v.kind == Refuse && len(stmts) > 1 {
+			v.reason = "statement " + strconv.Itoa(k+1) + " of " + strconv.Itoa(len(stmts)) + ": " + v.reason
+		}
+		vs = append(vs, v)
+		c0 = c1
+	}
+	if len(vs) > 1 {
+		for k, v := range vs {
+			if v.kind == Pass {
+				continue
+			}
+			pl.Kind = Refuse
+			pl.Calls = a.toCalls(v.calls)
+			pl.Reason = v.reason
+			if v.kind != Refuse {
+				pl.Reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
+					strconv.Itoa(k+1) + " calls " + a.callText(&a.calls[v.calls[0]]) +
+					"; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
+			}
+			return pl
+		}
+		return pl
+	}
+	v := vs[0]
+	switch v.kind {
+	case Local:
+		pl.Kind = Local
+		pl.Calls = a.toCalls(v.calls)
+		pl.Columns = v.columns
+	case Bind:
+		pl.Kind = Bind
+		pl.Calls = a.toCalls(v.calls)
+		pl.SQL, pl.Edits = a.render(v.calls, pl.Calls, maxParam)
+	case Refuse:
+		pl.Kind = Refuse
+		pl.Calls = a.toCalls(v.calls)
+		pl.Reason = v.reason
+	}
+	return pl
+}
+
+// split returns the statements of the token stream as token ranges
+// without their semicolons, skipping empty ones. Like psql, it does not
+// split inside the BEGIN ATOMIC ... END body of CREATE FUNCTION or CREATE
+// PROCEDURE.
+func (a *analyzer) split(buf [][2]int) [][2]int {
+	toks := a.toks
+	lo, depth, words := 0, 0, 0
+	body := false
+	for i := 0; i < len(toks); {
+		t := &toks[i]
+		switch t.kind {
+		case tSemi:
+			if depth == 0 {
+				if i > lo {
+					buf = append(buf, [2]int{lo, i})
+				}
+				lo, words, body = i+1, 0, false
+			}
+			i++
+			continue
+		case tLParen, tLBracket:
+			i = int(t.pair) + 1
+			continue
+		case tIdent:
+			if t.sub != identAfterDot {
+				if words < 4 && (t.kw == kwFunction || t.kw == kwProcedure) && a.kwAt(lo, len(toks)) == kwCreate {
+					body = true
+				}
+				if body {
+					switch t.kw {
+					case kwBegin, kwCase:
+						depth++
+					case kwEnd:
+						if depth > 0 {
+							depth--
+						}
+					}
+				}
+			}
+			words++
+		}
+		i++
+	}
+	if lo < len(toks) {
+		buf = append(buf, [2]int{lo, len(toks)})
+	}
+	return buf
+}
+
+// verdict is the plan of one statement.
+type verdict struct {
+	kind    Kind
+	reason  string
+	calls   []int // the managed calls, indices into a.calls
+	columns []string
+}
+
+// managed reports whether seqshim answers the call.
+func (a *analyzer) managed(cs *callSite) bool {
+	return !cs.known() || a.opts.Managed == nil || a.opts.Managed(cs.seq)
+}
+
+// classify decides the plan of the statement toks[lo:hi], whose calls are
+// a.calls[c0:c1], after statement() gave each call its context.
+func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
+	nextOrSet := false
+	for ci := c0; ci < c1; ci++ {
+		cs := &a.calls[ci]
+		if cs.c.m == mStored {
+			continue
+		}
+		if cs.malformed {
+			return verdict{kind: Pass} // PostgreSQL rejects the statement itself
+		}
+		if cs.fn == Nextval || cs.fn == Setval {
+			nextOrSet = true
+		}
+	}
+	var v verdict
+	all := 0
+	for ci := c0; ci < c1; ci++ {
+		cs := &a.calls[ci]
+		if cs.c.m == mStored {
+			continue
+		}
+		all++
+		if a.managed(cs) {
+			v.calls = append(v.calls, ci)
+		}
+	}
+	if len(v.calls) == 0 {
+		return verdict{kind: Pass}
+	}
+	refuse := func(reason string) verdict {
+		v.kind, v.reason = Refuse, reason
+		return v
+	}
+	for _, ci := range v.calls {
+		cs := &a.calls[ci]
+		if cs.bad != badNone {
+			return refuse(a.badReason(cs))
+		}
+		switch cs.c.m {
+		case mOnce:
+		case mPerRow:
+			// currval and lastval give the same value on every row as long
+			// as the statement calls neither nextval nor setval.
+			if (cs.fn == Currval || cs.fn == Lastval) && !nextOrSet {
+				continue
+			}
+			return refuse(a.perRowReason(cs))
+		default:
+			return refuse(a.unsupportedReason(cs))
+		}
+	}
+	if len(v.calls) == all {
+		if cols, ok := a.localColumns(lo, hi); ok {
+			v.kind, v.columns = Local, cols
+			return v
+		}
+	}
+	for _, ci := range v.calls {
+		cs := &a.calls[ci]
+		text := a.callText(cs)
+		if cs.nameParam > 0 {
+			return refuse(text + " takes the sequence name from a parameter; seqshim resolves such a name only in a statement made of sequence calls alone: run SELECT " +
+				text + " first and pass its value as a parameter")
+		}
+		if cs.value.Param > 0 || cs.isCalled.Param > 0 {
+			return refuse(text + " takes setval's arguments from parameters inside a larger statement; seqshim answers that only in a statement made of sequence calls alone: run SELECT " +
+				text + " on its own")
+		}
+	}
+	v.kind = Bind
+	return v
+}
+
+// localColumns returns the result columns when the statement is made only
+// of sequence calls: SELECT call [::int8] [[AS] alias], ...
+func (a *analyzer) localColumns(lo, hi int) ([]string, bool) {
+	if a.kwAt(lo, hi) != kwSelect {
+		return nil, false
+	}
+	var cols []string
+	for i := lo + 1; ; {
+		if i >= hi || a.toks[i].call == 0 {
+			return nil, false
+		}
+		cs := &a.calls[a.toks[i].call-1]
+		i = a.skipCasts(int(cs.last)+1, hi, isInt8Type)
+		col := cs.fn.String()
+		label := -1
+		if a.kwAt(i, hi) == kwAs {
+			label = i + 1
+		} else if a.isName(i, hi) && !reserved(a.kwAt(i, hi)) {
+			label = i
+		}
+		if label >= 0 {
+			t := &a.toks[label]
+			if !a.isName(label, hi) || a.kwAt(label+1, hi) == kwUescape {
+				return nil, false
+			}
+			s, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
+			if !ok {
+				return nil, false
+			}
+			col, i = s, label+1
+		}
+		cols = append(cols, col)
+		switch {
+		case i == hi:
+			return cols, true
+		case a.toks[i].kind == tComma:
+			i++
+		case a.opts.Oracle && a.kwAt(i, hi) == kwFrom && a.kwAt(i+1, hi) == kwDual && i+2 == hi:
+			return cols, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// reserved reports whether a key word cannot be a bare column label.
+func reserved(k keyword) bool {
+	switch k {
+	case kwAll, kwAnalyse, kwAnalyze, kwAnd, kwAny, kwArray, kwAs, kwAsymmetric, kwCase,
+		kwCollate, kwCreate, kwDefault, kwDistinct, kwDo, kwElse, kwEnd, kwExcept, kwFalse,
+		kwFetch, kwFor, kwFrom, kwGrant, kwGroup, kwHaving, kwIn, kwInto, kwIntersect,
+		kwLateral, kwLimit, kwNot, kwOffset, kwOn, kwOr, kwOrder, kwReturning, kwSelect,
+		kwSome, kwSymmetric, kwTable, kwThen, kwTo, kwTrue, kwUnion, kwUser, kwUsing,
+		kwWhen, kwWhere, kwWindow, kwWith:
+		return true
+	}
+	return false
+}
+
+// toCalls converts call sites to Calls.
+func (a *analyzer) toCalls(idx []int) []Call {
+	calls := make([]Call, len(idx))
+	for k, ci := range idx {
+		cs := &a.calls[ci]
+		calls[k] = Call{
+			Func:      cs.fn,
+			Seq:       cs.seq,
+			NameParam: cs.nameParam,
+			Value:     cs.value,
+			IsCalled:  cs.isCalled,
+			Span:      Span{int(a.toks[cs.first].start), int(a.toks[cs.last].end)},
+		}
+	}
+	return calls
+}
+
+// render replaces each call with $n::int8 (and adds AS <fn> where the
+// column name would change) and numbers the new parameters.
+func (a *analyzer) render(idx []int, calls []Call, numParams int) (string, []Edit) {
+	src := a.src
+	edits := make([]Edit, 0, len(idx)+2)
+	grow := 0
+	for k, ci := range idx {
+		cs := &a.calls[ci]
+		s, e := calls[k].Span.Start, calls[k].Span.End
+		n := numParams + 1 + k
+		calls[k].Param = n
+		text := "$" + strconv.Itoa(n) + "::int8"
+		if s > 0 && isIdentCont(src[s-1]) {
+			text = " " + text
+		}
+		alias := " AS " + cs.fn.String()
+		if int(cs.aliasAt) == e {
+			text += alias
+		}
+		if e < len(src) && isIdentCont(src[e]) {
+			text += " "
+		}
+		edits = append(edits, Edit{Start: s, End: e, Text: text})
+		grow += len(text) - (e - s)
+		if at := int(cs.aliasAt); at > e {
+			if at < len(src) && isIdentCont(src[at]) {
+				alias += " "
+			}
+			edits = append(edits, Edit{Start: at, End: at, Text: alias})
+			grow += len(alias)
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(src) + grow)
+	pos := 0
+	for _, ed := range edits {
+		b.WriteString(src[pos:ed.Start])
+		b.WriteString(ed.Text)
+		pos = ed.End
+	}
+	b.WriteString(src[pos:])
+	return b.String(), edits
+}
+
+// callText returns the call's text as written, shortened when long.
+func (a *analyzer) callText(cs *callSite) string {
+	s := a.src[a.toks[cs.first].start:a.toks[cs.last].end]
+	if len(s) > 80 {
+		n := 76
+		for n > 0 && s[n]&0xC0 == 0x80 {
+			n--
+		}
+		s = s[:n] + " ..."
+	}
+	return s
+}
+
+// example returns the call as a valid PostgreSQL function call, for
+// messages: the text itself for function calls, nextval('schema.name')
+// for NEXT VALUE FOR and Oracle forms.
+func (a *analyzer) example(cs *callSite) string {
+	if a.toks[cs.last].kind == tRParen || !cs.known() {
+		return a.callText(cs)
+	}
+	return cs.fn.String() + "(" + quoteLiteral(cs.seq.String()) + ")"
+}
+
+func (a *analyzer) perRowReason(cs *callSite) string {
+	text, ex, why := a.callText(cs), a.example(cs), cs.c.why
+	switch cs.fn {
+	case Nextval:
+		return text + " is evaluated once per row in " + why +
+			"; seqshim answers it once per statement: fetch the values first with SELECT " + ex +
+			" (one call per row) and pass them as parameters, or use a column default"
+	case Setval:
+		return text + " is evaluated once per row in " + why +
+			"; seqshim answers it once per statement: run SELECT " + ex + " on its own"
+	}
+	return text + " is evaluated once per row in " + why +
+		" of a statement that also calls nextval or setval; seqshim answers it once per statement: fetch the value first with SELECT " +
+		ex + " and pass it as a parameter"
+}
+
+func (a *analyzer) unsupportedReason(cs *callSite) string {
+	text, ex := a.callText(cs), a.example(cs)
+	switch cs.c.why {
+	case "":
+		return "seqshim cannot tell how often " + text + " is evaluated in this statement, so it does not answer it: run SELECT " +
+			ex + " on its own and pass the value as a parameter"
+	case "PREPARE":
+		return text + " is in PREPARE ... AS, whose statement the database would execute by itself: prepare the statement through database/sql instead"
+	}
+	return "seqshim does not answer sequence calls in " + cs.c.why + " statements (" + text + "): run SELECT " +
+		ex + " first and pass the value as a parameter"
+}
+
+func (a *analyzer) badReason(cs *callSite) string {
+	text, fn := a.callText(cs), cs.fn.String()
+	switch cs.bad {
+	case badNameExpr:
+		return text + " takes the sequence name from an expression; seqshim needs a string constant or a parameter: write " +
+			fn + "('schema.name') or " + fn + "($1)"
+	case badOID:
+		return text + " gives the sequence by OID; seqshim knows sequences by name: write " + fn + "('schema.name')"
+	case badCatalog:
+		return text + " qualifies the sequence name with a database; seqshim needs schema.name: write " + fn + "('schema.name')"
+	case badValue:
+		return text + " computes setval's value in SQL; seqshim needs a constant or a parameter: compute the value first (e.g. SELECT max(id) FROM t) and pass it as a parameter, as in SELECT setval('s', $1)"
+	}
+	return text + " computes setval's is_called in SQL; seqshim needs true, false or a parameter"
+}
