@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/internal/testenv"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -16,13 +17,14 @@ const (
 	stressMaxBlock   = 100
 )
 
-// stressStoreSet returns independent stores on one namespace, the first
-// also as a *dynamo.Store.
+// stressStoreSet returns independent stores (each its own configuration,
+// SDK client and HTTP connections) on one namespace, the first also as a
+// *dynamo.Store.
 func stressStoreSet(t *testing.T) (*dynamo.Store, []seqcache.Store) {
-	first := newStore(t)
+	first := openIndependent(t, testenv.UniqueName("t"))
 	stores := []seqcache.Store{first}
 	for range stressStores - 1 {
-		stores = append(stores, openStore(t, first.Namespace()))
+		stores = append(stores, openIndependent(t, first.Namespace()))
 	}
 	return first, stores
 }

@@ -74,10 +74,34 @@ func newStore(t testing.TB, opts ...storeOpts) *dynamo.Store {
 }
 
 // openStore returns a Store on the shared table in namespace ns with a new
-// SDK client.
+// SDK client (sharing the process's HTTP client).
 func openStore(t testing.TB, ns string, opts ...storeOpts) *dynamo.Store {
 	t.Helper()
-	cfg := testenv.AWSConfig(t)
+	return openStoreCfg(t, sharedConfig(t), ns, opts...)
+}
+
+// openIndependent is openStore with a configuration of its own: its own
+// HTTP client and connections, as another process would have.
+func openIndependent(t testing.TB, ns string, opts ...storeOpts) *dynamo.Store {
+	t.Helper()
+	return openStoreCfg(t, testenv.AWSConfig(t), ns, opts...)
+}
+
+var (
+	cfgOnce sync.Once
+	cfg     aws.Config
+)
+
+// sharedConfig loads the AWS configuration once per test process.
+func sharedConfig(t testing.TB) aws.Config {
+	t.Helper()
+	testenv.DynamoEndpoint(t)
+	cfgOnce.Do(func() { cfg = testenv.AWSConfig(t) })
+	return cfg
+}
+
+func openStoreCfg(t testing.TB, cfg aws.Config, ns string, opts ...storeOpts) *dynamo.Store {
+	t.Helper()
 	tableOnce.Do(func() {
 		tables.Store(sharedTable, cfg)
 		s, err := dynamo.New(cfg, dynamo.Options{Table: sharedTable})
