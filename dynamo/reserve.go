@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -163,7 +164,7 @@ func plan(st state, n int64) (seqcache.Block, string, error) {
 	if exhausted {
 		return b, sum(b.Last(), st.Increment), nil
 	}
-	return b, sum(after, 0), nil
+	return b, strconv.FormatInt(after, 10), nil
 }
 
 // compareAndSet writes next when the item is still exactly st. It returns
@@ -218,17 +219,16 @@ func (s *Store) GiveBack(ctx context.Context, name string, tail seqcache.Block) 
 	}
 	update := "SET #next = :first"
 	values := item{":first": num(tail.First), ":cid": str(k.cid)}
-	var cond string
-	switch end := sum(tail.Last(), spec.Increment); {
-	case endsOnLimit(spec, tail):
+	// Exactly past tail, or, when tail ends on the limit, exhausted.
+	cond := "#cid = :cid AND #next = :end"
+	values[":end"] = numStr(sum(tail.Last(), spec.Increment))
+	if endsOnLimit(spec, tail) {
 		cond = "#cid = :cid AND #next > :limit"
 		if !spec.Ascending() {
 			cond = "#cid = :cid AND #next < :limit"
 		}
+		delete(values, ":end")
 		values[":limit"] = num(spec.Limit())
-	default:
-		cond = "#cid = :cid AND #next = :end"
-		values[":end"] = numStr(end)
 	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &s.table,

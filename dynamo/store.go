@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -277,7 +278,7 @@ func (s *Store) SetValue(ctx context.Context, name string, v int64, called bool)
 	if _, _, err := st.Spec.SetValue(v, called); err != nil {
 		return err
 	}
-	next := sum(v, 0)
+	next := strconv.FormatInt(v, 10)
 	if called {
 		next = sum(v, st.Increment) // beyond the limit means exhausted
 	}
