@@ -6,7 +6,13 @@
 //
 // Commands:
 //
-//	demo    show the block cache handing out values
+//	demo        show the block cache handing out values
+//	table       table create: create the DynamoDB table if absent
+//	create      create a sequence in the store
+//	get         show a sequence and its next value
+//	list        list the store's sequences
+//	setval      set a sequence's value, as setval does
+//	drop        drop a sequence from the store
 //
 // Exit codes: 0 ok, 1 failure, 2 usage.
 package main
@@ -31,6 +37,12 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "show the block cache handing out values", runDemo},
+		{"table", "table create: create the DynamoDB table if absent", runTable},
+		{"create", "create a sequence in the store", runCreate},
+		{"get", "show a sequence and its next value", runGet},
+		{"list", "list the store's sequences", runList},
+		{"setval", "set a sequence's value, as setval does", runSetval},
+		{"drop", "drop a sequence from the store", runDrop},
 	}
 }
 

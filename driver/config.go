@@ -1,0 +1,235 @@
+package driver
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is seqshim's configuration of one sql.DB. Each key is read from
+// the DSN query parameter seqshim.<key>, over the environment variable
+// SEQSHIM_<KEY>, over the default.
+type Config struct {
+	// Store is where sequences live: "dynamodb://TABLE" (AWS configuration
+	// from the standard chain) or "memory://" (one per process, for tests).
+	Store string
+	// Namespace prefixes every key in the store, so that one table can
+	// serve many databases.
+	Namespace string
+	// BlockSize is the values one reservation asks for when a sequence's
+	// CACHE is 1.
+	BlockSize int64
+	// MaxBlockSize lets hot sequences grow their block up to this size
+	// (see seqcache.Config.MaxBlockSize); 0 disables growth.
+	MaxBlockSize int64
+	// Schema is the schema of unqualified sequence names.
+	Schema string
+	// Oracle recognises s.NEXTVAL and s.CURRVAL.
+	Oracle bool
+	// NextValueFor recognises NEXT VALUE FOR s.
+	NextValueFor bool
+	// Allow, when not empty, limits the managed sequences to those matching
+	// one of its patterns (path.Match on "schema.name"); Deny excludes
+	// sequences from management. Unmanaged sequences stay in PostgreSQL.
+	Allow, Deny []string
+	// PlanCache is the number of distinct SQL texts whose plans are kept.
+	PlanCache int
+	// FetchTimeout bounds one background block reservation.
+	FetchTimeout time.Duration
+}
+
+// DefaultConfig is the configuration when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Store:        "dynamodb://seqshim_sequences",
+		BlockSize:    1000,
+		Schema:       "public",
+		NextValueFor: true,
+		PlanCache:    1024,
+		FetchTimeout: 10 * time.Second,
+	}
+}
+
+// key is one configuration key: its name and how to set it.
+type key struct {
+	name, accepted string
+	set            func(c *Config, v string) error
+}
+
+var keys = []key{
+	{"store", "dynamodb://TABLE or memory://", func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil {
+			return err
+		}
+		switch {
+		case u.Scheme == "dynamodb" && u.Host != "" && u.Path == "":
+		case u.Scheme == "memory" && u.Path == "":
+		default:
+			return fmt.Errorf("unsupported store %q", v)
+		}
+		c.Store = v
+		return nil
+	}},
+	{"namespace", "any string without '/'", func(c *Config, v string) error {
+		if strings.Contains(v, "/") {
+			return fmt.Errorf("namespace %q contains '/'", v)
+		}
+		c.Namespace = v
+		return nil
+	}},
+	{"block_size", "an integer from 1 to 10000000", intKey(func(c *Config) *int64 { return &c.BlockSize }, 1)},
+	{"max_block_size", "0 (no growth) or an integer up to 10000000", intKey(func(c *Config) *int64 { return &c.MaxBlockSize }, 0)},
+	{"schema", "a schema name", func(c *Config, v string) error {
+		if v == "" {
+			return fmt.Errorf("empty schema")
+		}
+		c.Schema = v
+		return nil
+	}},
+	{"oracle", "true or false", boolKey(func(c *Config) *bool { return &c.Oracle })},
+	{"next_value_for", "true or false", boolKey(func(c *Config) *bool { return &c.NextValueFor })},
+	{"allow", "comma-separated patterns such as public.orders_* ", listKey(func(c *Config) *[]string { return &c.Allow })},
+	{"deny", "comma-separated patterns such as audit.*", listKey(func(c *Config) *[]string { return &c.Deny })},
+	{"plan_cache", "an integer from 1 to 10000000", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10_000_000 {
+			return fmt.Errorf("bad number %q", v)
+		}
+		c.PlanCache = n
+		return nil
+	}},
+	{"fetch_timeout", "a Go duration such as 5s", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("bad duration %q", v)
+		}
+		c.FetchTimeout = d
+		return nil
+	}},
+}
+
+func intKey(field func(*Config) *int64, least int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < least || n > 10_000_000 {
+			return fmt.Errorf("bad number %q", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func boolKey(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("bad boolean %q", v)
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func listKey(field func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var list []string
+		for p := range strings.SplitSeq(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if _, err := path.Match(p, ""); err != nil {
+				return fmt.Errorf("bad pattern %q", p)
+			}
+			list = append(list, p)
+		}
+		*field(c) = list
+		return nil
+	}
+}
+
+// ConfigError is a bad configuration value, reported when a DB is opened.
+type ConfigError struct {
+	Key      string // e.g. "seqshim.block_size"
+	Source   string // "DSN" or the environment variable
+	Value    string
+	Accepted string
+	Err      error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("seqshim: bad %s %q (from %s): %v; accepted: %s", e.Key, e.Value, e.Source, e.Err, e.Accepted)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// resolve applies the environment, then the DSN parameters, over c.
+// params holds the seqshim.<key> parameters taken out of the DSN.
+func (c Config) resolve(params map[string]string, lookupEnv func(string) (string, bool)) (Config, error) {
+	known := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		known[k.name] = true
+		env := "SEQSHIM_" + strings.ToUpper(k.name)
+		if v, ok := lookupEnv(env); ok {
+			if err := k.set(&c, v); err != nil {
+				return c, &ConfigError{Key: "seqshim." + k.name, Source: env, Value: v, Accepted: k.accepted, Err: err}
+			}
+		}
+	}
+	for name, v := range params {
+		if !known[name] {
+			var names []string
+			for _, k := range keys {
+				names = append(names, "seqshim."+k.name)
+			}
+			return c, &ConfigError{Key: "seqshim." + name, Source: "DSN", Value: v,
+				Accepted: strings.Join(names, ", "), Err: fmt.Errorf("unknown key")}
+		}
+	}
+	for _, k := range keys {
+		if v, ok := params[k.name]; ok {
+			if err := k.set(&c, v); err != nil {
+				return c, &ConfigError{Key: "seqshim." + k.name, Source: "DSN", Value: v, Accepted: k.accepted, Err: err}
+			}
+		}
+	}
+	if c.MaxBlockSize != 0 && c.MaxBlockSize < c.BlockSize {
+		return c, &ConfigError{Key: "seqshim.max_block_size", Source: "DSN or environment",
+			Value: strconv.FormatInt(c.MaxBlockSize, 10), Accepted: "0 or at least seqshim.block_size",
+			Err: fmt.Errorf("smaller than block_size %d", c.BlockSize)}
+	}
+	return c, nil
+}
+
+// managed reports whether the sequence with store key "schema.name" is
+// answered by seqshim.
+func (c *Config) managed(key string) bool {
+	for _, p := range c.Deny {
+		if c.match(p, key) {
+			return false
+		}
+	}
+	if len(c.Allow) == 0 {
+		return true
+	}
+	for _, p := range c.Allow {
+		if c.match(p, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// match matches a pattern against a key; a pattern without a schema is in
+// the default schema.
+func (c *Config) match(pattern, key string) bool {
+	if !strings.Contains(pattern, ".") {
+		pattern = c.Schema + "." + pattern
+	}
+	ok, _ := path.Match(pattern, key)
+	return ok
+}

@@ -1,0 +1,187 @@
+package driver
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/seqshim/seqshim/rewrite"
+	"github.com/seqshim/seqshim/seqcache"
+)
+
+// conn wraps a base driver connection. Statements without sequence calls
+// go to it untouched; sequence calls are answered from the shared cache,
+// with this connection's session state for currval and lastval.
+// database/sql uses a driver.Conn from one goroutine at a time, so the
+// session state needs no lock.
+type conn struct {
+	c     *Connector
+	inner driver.Conn
+	sess  session
+}
+
+func newConn(c *Connector, inner driver.Conn) *conn {
+	return &conn{c: c, inner: inner, sess: session{cache: c.shared.cache, schema: c.cfg.Schema}}
+}
+
+var (
+	_ driver.Conn               = (*conn)(nil)
+	_ driver.ConnPrepareContext = (*conn)(nil)
+	_ driver.ConnBeginTx        = (*conn)(nil)
+	_ driver.ExecerContext      = (*conn)(nil)
+	_ driver.QueryerContext     = (*conn)(nil)
+	_ driver.Pinger             = (*conn)(nil)
+	_ driver.SessionResetter    = (*conn)(nil)
+	_ driver.Validator          = (*conn)(nil)
+	_ driver.NamedValueChecker  = (*conn)(nil)
+)
+
+// Unwrap returns the base connection, so that sql.Conn.Raw callers can
+// reach *stdlib.Conn (for CopyFrom, say).
+func (c *conn) Unwrap() driver.Conn { return c.inner }
+
+// Cache returns the cache answering this connection's sequence calls.
+func (c *conn) Cache() *seqcache.Cache { return c.sess.cache }
+
+func (c *conn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	p := c.c.planner.Plan(query)
+	switch p.Kind {
+	case rewrite.Pass:
+		return c.prepareInner(ctx, query)
+	case rewrite.Local:
+		return &stmt{c: c, plan: p}, nil
+	case rewrite.Bind:
+		inner, err := c.prepareInner(ctx, p.SQL)
+		if err != nil {
+			return nil, err
+		}
+		return &stmt{c: c, plan: p, inner: inner}, nil
+	default:
+		return nil, refused(p)
+	}
+}
+
+func (c *conn) prepareInner(ctx context.Context, query string) (driver.Stmt, error) {
+	if pc, ok := c.inner.(driver.ConnPrepareContext); ok {
+		return pc.PrepareContext(ctx, query)
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	default:
+	}
+	return c.inner.Prepare(query)
+}
+
+func (c *conn) Close() error { return c.inner.Close() }
+
+// Begin is deprecated in database/sql; BeginTx is used.
+func (c *conn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// BeginTx passes through: sequence values are not given back when a
+// transaction rolls back, as in PostgreSQL.
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if bt, ok := c.inner.(driver.ConnBeginTx); ok {
+		return bt.BeginTx(ctx, opts)
+	}
+	if opts.Isolation != 0 || opts.ReadOnly {
+		return nil, errors.New("seqshim: the base driver does not support transaction options")
+	}
+	return c.inner.Begin() //nolint:staticcheck // the base driver has nothing else
+}
+
+func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	p := c.c.planner.Plan(query)
+	switch p.Kind {
+	case rewrite.Pass:
+		return c.execInner(ctx, query, args)
+	case rewrite.Local:
+		if _, err := c.sess.local(ctx, p, args); err != nil {
+			return nil, err
+		}
+		return driver.RowsAffected(1), nil
+	case rewrite.Bind:
+		all, err := c.sess.bind(ctx, p, args)
+		if err != nil {
+			return nil, err
+		}
+		return c.execInner(ctx, p.SQL, all)
+	default:
+		return nil, refused(p)
+	}
+}
+
+func (c *conn) execInner(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if ec, ok := c.inner.(driver.ExecerContext); ok {
+		return ec.ExecContext(ctx, query, args)
+	}
+	return nil, driver.ErrSkip // database/sql prepares instead
+}
+
+func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	p := c.c.planner.Plan(query)
+	switch p.Kind {
+	case rewrite.Pass:
+		return c.queryInner(ctx, query, args)
+	case rewrite.Local:
+		return c.sess.local(ctx, p, args)
+	case rewrite.Bind:
+		all, err := c.sess.bind(ctx, p, args)
+		if err != nil {
+			return nil, err
+		}
+		return c.queryInner(ctx, p.SQL, all)
+	default:
+		return nil, refused(p)
+	}
+}
+
+func (c *conn) queryInner(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if qc, ok := c.inner.(driver.QueryerContext); ok {
+		return qc.QueryContext(ctx, query, args)
+	}
+	return nil, driver.ErrSkip
+}
+
+func (c *conn) Ping(ctx context.Context) error {
+	if p, ok := c.inner.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+// ResetSession passes through. The session's currval and lastval survive,
+// as they do on a pooled PostgreSQL connection.
+func (c *conn) ResetSession(ctx context.Context) error {
+	if r, ok := c.inner.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+func (c *conn) IsValid() bool {
+	if v, ok := c.inner.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+// CheckNamedValue defers to the base driver: pgx takes []int64 and other
+// types database/sql's default converter would refuse.
+func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.inner.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+func refused(p *rewrite.Plan) error {
+	return pgErr(seqcache.CodeFeatureNotSupported, "seqshim: "+p.Reason,
+		"run the sequence call in its own statement (SELECT nextval(...)) and pass the value as a parameter", nil)
+}

@@ -1,0 +1,49 @@
+// Package driver is seqshim's database/sql driver. Importing it registers
+// "seqshim", which wraps pgx v5's stdlib driver:
+//
+//	import _ "github.com/seqshim/seqshim/driver"
+//
+//	db, err := sql.Open("seqshim", "postgres://app@db/orders") // was "pgx"
+//
+// Statements with sequence calls (nextval, currval, setval, lastval, and
+// optionally NEXT VALUE FOR s and s.NEXTVAL) are planned by package
+// rewrite, once per distinct SQL text:
+//
+//   - Local: a statement made only of sequence calls is answered in
+//     process with a one-row result named and typed as PostgreSQL would
+//     (nextval, INT8, int64), without a database round trip.
+//   - Bind: calls evaluated once per statement (INSERT ... VALUES, SELECT
+//     without FROM) become extra bind parameters; the values come from the
+//     cache and are appended to the arguments.
+//   - Refuse: calls evaluated once per row fail with SQLSTATE 0A000 and a
+//     message that names the statement and the way out.
+//   - Pass: everything else goes to pgx byte for byte.
+//
+// Values come from one seqcache.Cache per process and store, shared by
+// every connection and closed (its unused values given back) when the
+// last sql.DB using it is closed. currval and lastval are per connection,
+// as in a PostgreSQL session. Errors are *Error values that errors.As
+// turns into *pgconn.PgError with PostgreSQL's SQLSTATE and message.
+//
+// # Configuration
+//
+// Each key is a DSN query parameter seqshim.<key> (taken out before the
+// DSN reaches pgx), over the environment variable SEQSHIM_<KEY>, over the
+// default:
+//
+//	store           dynamodb://seqshim_sequences  dynamodb://TABLE, or memory:// for tests
+//	namespace       ""        key prefix: one table serves many databases
+//	block_size      1000      values per reservation when a sequence's CACHE is 1
+//	max_block_size  0         let hot sequences grow their block up to this
+//	schema          public    schema of unqualified sequence names
+//	oracle          false     recognise s.NEXTVAL and s.CURRVAL
+//	next_value_for  true      recognise NEXT VALUE FOR s
+//	allow           (all)     comma-separated patterns of managed sequences
+//	deny            (none)    comma-separated patterns left to PostgreSQL
+//	plan_cache      1024      distinct SQL texts whose plans are kept
+//	fetch_timeout   10s       bound on one background reservation
+//
+// A bad value makes sql.Open fail with a *ConfigError naming
+// the key and the accepted values. To wrap a connector (sql.OpenDB with
+// stdlib.GetConnector), use NewConnector.
+package driver

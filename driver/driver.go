@@ -1,0 +1,232 @@
+package driver
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/rewrite"
+	"github.com/seqshim/seqshim/seqcache"
+)
+
+func init() {
+	sql.Register("seqshim", New(stdlib.GetDefaultDriver(), DefaultConfig()))
+}
+
+// Register registers base, wrapped by seqshim with defaults cfg, under
+// name. Like sql.Register it panics when name is taken.
+func Register(name string, base driver.Driver, cfg Config) {
+	sql.Register(name, New(base, cfg))
+}
+
+// Driver wraps a database/sql driver (pgx's stdlib driver for "seqshim")
+// so that sequence calls are answered from a seqcache.Cache. Its defaults
+// are overridden by the environment and the DSN of each sql.Open.
+type Driver struct {
+	base      driver.Driver
+	defaults  Config
+	lookupEnv func(string) (string, bool)
+
+	mu     sync.Mutex
+	shared map[string]*shared // one cache per process and store
+}
+
+// New returns a Driver wrapping base.
+func New(base driver.Driver, defaults Config) *Driver {
+	return &Driver{base: base, defaults: defaults, lookupEnv: os.LookupEnv, shared: make(map[string]*shared)}
+}
+
+var (
+	_ driver.Driver        = (*Driver)(nil)
+	_ driver.DriverContext = (*Driver)(nil)
+)
+
+// Open implements driver.Driver; database/sql uses OpenConnector instead.
+func (d *Driver) Open(dsn string) (driver.Conn, error) {
+	c, err := d.OpenConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return c.Connect(context.Background())
+}
+
+// OpenConnector implements driver.DriverContext: it takes the seqshim
+// parameters out of dsn, checks the configuration, and opens the base
+// driver's connector with the rest.
+func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
+	rest, params, err := splitDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := d.defaults.resolve(params, d.lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	var base driver.Connector
+	if dc, ok := d.base.(driver.DriverContext); ok {
+		if base, err = dc.OpenConnector(rest); err != nil {
+			return nil, err
+		}
+	} else {
+		base = dsnConnector{dsn: rest, d: d.base}
+	}
+	return d.connector(base, cfg)
+}
+
+// NewConnector wraps any connector, such as stdlib.GetConnector(cfg), so
+// that sql.OpenDB works: db := sql.OpenDB(driver.NewConnector(c, cfg)).
+// cfg is used as given, without the environment.
+func NewConnector(base driver.Connector, cfg Config) (driver.Connector, error) {
+	d := New(base.Driver(), cfg)
+	cfg, err := cfg.resolve(nil, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return nil, err
+	}
+	return d.connector(base, cfg)
+}
+
+func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error) {
+	sh, err := d.acquire(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, planner: rewrite.NewPlanner(rewrite.Options{
+		DefaultSchema:  cfg.Schema,
+		Oracle:         cfg.Oracle,
+		NoNextValueFor: !cfg.NextValueFor,
+		Managed:        func(n rewrite.Name) bool { return cfg.managed(n.Key()) },
+		CacheSize:      cfg.PlanCache,
+	})}, nil
+}
+
+// dsnConnector adapts a driver without DriverContext.
+type dsnConnector struct {
+	dsn string
+	d   driver.Driver
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.d }
+
+// shared is the cache of one store, used by every connector on it.
+type shared struct {
+	key   string
+	cache *seqcache.Cache
+	refs  int
+}
+
+// cacheKey says when two configurations can share a cache: same store,
+// namespace and cache tuning.
+func cacheKey(cfg Config) string {
+	return fmt.Sprintf("%s|%s|%d|%d|%s", cfg.Store, url.PathEscape(cfg.Namespace), cfg.BlockSize, cfg.MaxBlockSize, cfg.FetchTimeout)
+}
+
+func (d *Driver) acquire(cfg Config) (*shared, error) {
+	key := cacheKey(cfg)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if sh, ok := d.shared[key]; ok {
+		sh.refs++
+		return sh, nil
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sh := &shared{key: key, refs: 1, cache: seqcache.NewCache(store, seqcache.Config{
+		BlockSize:    cfg.BlockSize,
+		MaxBlockSize: cfg.MaxBlockSize,
+		FetchTimeout: cfg.FetchTimeout,
+		Logger:       slog.Default(),
+	})}
+	d.shared[key] = sh
+	return sh, nil
+}
+
+// release drops one reference; the last one closes the cache, giving its
+// unused values back to the store.
+func (d *Driver) release(sh *shared) error {
+	d.mu.Lock()
+	sh.refs--
+	last := sh.refs == 0
+	if last {
+		delete(d.shared, sh.key)
+	}
+	d.mu.Unlock()
+	if !last {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return sh.cache.Close(ctx)
+}
+
+func openStore(cfg Config) (seqcache.Store, error) {
+	u, err := url.Parse(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	switch u.Scheme {
+	case "memory":
+		return seqcache.NewMemoryStore(), nil
+	case "dynamodb":
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return dynamo.Open(ctx, dynamo.Options{Table: u.Host, Namespace: cfg.Namespace})
+	}
+	return nil, fmt.Errorf("seqshim: unsupported store %q", cfg.Store)
+}
+
+// Connector is a driver.Connector whose connections answer sequence calls
+// from the shared cache. Closing it (sql.DB.Close does) releases the cache.
+type Connector struct {
+	base    driver.Connector
+	driver  *Driver
+	shared  *shared
+	cfg     Config
+	planner *rewrite.Planner
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ io.Closer = (*Connector)(nil)
+
+// Connect implements driver.Connector.
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	inner, err := c.base.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newConn(c, inner), nil
+}
+
+// Driver implements driver.Connector.
+func (c *Connector) Driver() driver.Driver { return c.driver }
+
+// Close releases the shared cache and closes the base connector if it is
+// an io.Closer.
+func (c *Connector) Close() error {
+	c.closeOnce.Do(func() {
+		var errs []error
+		if cl, ok := c.base.(io.Closer); ok {
+			errs = append(errs, cl.Close())
+		}
+		errs = append(errs, c.driver.release(c.shared))
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}
+
+// Cache returns the cache answering this connector's sequence calls.
+func (c *Connector) Cache() *seqcache.Cache { return c.shared.cache }

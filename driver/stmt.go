@@ -1,0 +1,103 @@
+package driver
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/seqshim/seqshim/rewrite"
+)
+
+// stmt is a prepared statement with sequence calls: a Local plan answered
+// in process, or a Bind plan whose rendered SQL is prepared on the base
+// connection. Each execution draws fresh values.
+type stmt struct {
+	c     *conn
+	plan  *rewrite.Plan
+	inner driver.Stmt // nil for Local plans
+}
+
+var (
+	_ driver.StmtExecContext  = (*stmt)(nil)
+	_ driver.StmtQueryContext = (*stmt)(nil)
+)
+
+func (s *stmt) Close() error {
+	if s.inner != nil {
+		return s.inner.Close()
+	}
+	return nil
+}
+
+// NumInput is what the caller passes: the statement's own parameters, not
+// the ones seqshim adds.
+func (s *stmt) NumInput() int { return s.plan.NumParams }
+
+func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
+	return s.ExecContext(context.Background(), named(args))
+}
+
+func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
+	return s.QueryContext(context.Background(), named(args))
+}
+
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if s.inner == nil {
+		if _, err := s.c.sess.local(ctx, s.plan, args); err != nil {
+			return nil, err
+		}
+		return driver.RowsAffected(1), nil
+	}
+	all, err := s.c.sess.bind(ctx, s.plan, args)
+	if err != nil {
+		return nil, err
+	}
+	if ec, ok := s.inner.(driver.StmtExecContext); ok {
+		return ec.ExecContext(ctx, all)
+	}
+	vals, err := values(all)
+	if err != nil {
+		return nil, err
+	}
+	return s.inner.Exec(vals) //nolint:staticcheck // fallback for drivers without StmtExecContext
+}
+
+func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if s.inner == nil {
+		return s.c.sess.local(ctx, s.plan, args)
+	}
+	all, err := s.c.sess.bind(ctx, s.plan, args)
+	if err != nil {
+		return nil, err
+	}
+	if qc, ok := s.inner.(driver.StmtQueryContext); ok {
+		return qc.QueryContext(ctx, all)
+	}
+	vals, err := values(all)
+	if err != nil {
+		return nil, err
+	}
+	return s.inner.Query(vals) //nolint:staticcheck // fallback for drivers without StmtQueryContext
+}
+
+// CheckNamedValue defers to the base connection, as conn does.
+func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error { return s.c.CheckNamedValue(nv) }
+
+func named(args []driver.Value) []driver.NamedValue {
+	out := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		out[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return out
+}
+
+func values(args []driver.NamedValue) ([]driver.Value, error) {
+	out := make([]driver.Value, len(args))
+	for i, a := range args {
+		if a.Name != "" {
+			return nil, errors.New("seqshim: the base driver does not support named parameters")
+		}
+		out[i] = a.Value
+	}
+	return out, nil
+}

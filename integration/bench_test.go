@@ -1,0 +1,55 @@
+package integration
+
+import (
+	"database/sql"
+	"fmt"
+	"testing"
+)
+
+// The benchmarks run each statement through plain pgx and through seqshim
+// against the same PostgreSQL in one run; compare the native and seqshim
+// lines of each pair (benchstat, or by eye).
+
+func benchPair(b *testing.B, setup func(e *env) (query string, args []any)) {
+	e := newEnv(b)
+	query, args := setup(e)
+	for _, side := range []struct {
+		name string
+		db   *sql.DB
+	}{{"native", e.native}, {"seqshim", e.shim}} {
+		b.Run(side.name, func(b *testing.B) {
+			side.db.SetMaxIdleConns(4)
+			b.ReportAllocs()
+			for b.Loop() {
+				var v any
+				if err := side.db.QueryRow(query, args...).Scan(&v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkNextval(b *testing.B) {
+	benchPair(b, func(e *env) (string, []any) {
+		seq := "bn_" + e.ns[2:]
+		e.sequence(seq)
+		return fmt.Sprintf("SELECT nextval('%s')", seq), nil
+	})
+}
+
+func BenchmarkInsertNextval(b *testing.B) {
+	benchPair(b, func(e *env) (string, []any) {
+		seq, tbl := "bi_"+e.ns[2:], "bi_t_"+e.ns[2:]
+		e.sequence(seq)
+		e.exec(e.native, fmt.Sprintf("CREATE UNLOGGED TABLE %s (id bigint PRIMARY KEY, v text)", tbl))
+		b.Cleanup(func() { e.native.Exec("DROP TABLE IF EXISTS " + tbl) })
+		return fmt.Sprintf("INSERT INTO %s (id, v) VALUES (nextval('%s'), $1) RETURNING id", tbl, seq), []any{"payload"}
+	})
+}
+
+func BenchmarkPassThrough(b *testing.B) {
+	benchPair(b, func(e *env) (string, []any) {
+		return "SELECT $1::int", []any{int64(42)}
+	})
+}
