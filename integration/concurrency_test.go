@@ -50,7 +50,7 @@ func TestConcurrentInserts(t *testing.T) {
 	wg.Wait()
 
 	var n, distinct int
-	if err := e.native.QueryRow("SELECT count(*), count(DISTINCT id) FROM " + tbl).Scan(&n, &distinct); err != nil {
+	if err := e.native.QueryRow("SELECT count(*), count(DISTINCT id) FROM "+tbl).Scan(&n, &distinct); err != nil {
 		t.Fatal(err)
 	}
 	if n != goroutines*per || distinct != n {
