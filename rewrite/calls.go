@@ -420,13 +420,19 @@ func parseInt(s string, neg bool) (int64, bool) {
 	body := strings.TrimPrefix(s, "-")
 	if len(body) > 1 && body[0] == '0' && strings.IndexByte("xXoObB", body[1]) >= 0 {
 		v, err := strconv.ParseInt(s, 0, 64)
-		return v, err == nil
+		if err != nil {
+			return 0, false
+		}
+		return v, true
 	}
 	if strings.Contains(body, "__") || strings.HasPrefix(body, "_") || strings.HasSuffix(body, "_") {
 		return 0, false
 	}
 	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
-	return v, err == nil
+	if err != nil {
+		return 0, false
+	}
+	return v, true
 }
 
 // skipCasts skips ::type casts at i whose type satisfies ok (a key word

@@ -1,0 +1,118 @@
+package rewrite
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// insertString renders an Insert with the text of each span.
+func insertString(sql string, ins *Insert) string {
+	txt := func(s Span) string { return sql[s.Start:s.End] }
+	var b strings.Builder
+	fmt.Fprintf(&b, "table=%s %q target_end=%q", ins.Table.Key(), txt(ins.TableSpan), sql[:ins.TargetEnd][max(0, ins.TargetEnd-3):])
+	if ins.Columns != nil {
+		var cols []string
+		for _, c := range ins.Columns {
+			cols = append(cols, c.Name+"="+txt(c.Span))
+		}
+		fmt.Fprintf(&b, " columns=%s %q", strings.Join(cols, ","), txt(ins.ColumnList))
+	} else if ins.ColumnList.Start != ins.TargetEnd || ins.ColumnList.End != ins.TargetEnd {
+		fmt.Fprintf(&b, " BAD-ColumnList=%v", ins.ColumnList)
+	}
+	if ins.Overriding != "" {
+		fmt.Fprintf(&b, " overriding=%s %q", ins.Overriding, txt(ins.OverridingSpan))
+	}
+	if ins.DefaultValues {
+		b.WriteString(" default-values")
+	}
+	if ins.Select {
+		b.WriteString(" select")
+	}
+	fmt.Fprintf(&b, " source=%q", txt(ins.Source))
+	for _, r := range ins.Rows {
+		var vals []string
+		for _, v := range r.Values {
+			s := txt(v.Span)
+			if v.Default {
+				s += "(D)"
+			}
+			vals = append(vals, s)
+		}
+		fmt.Fprintf(&b, " row%q[%s]", txt(r.Span), strings.Join(vals, "|"))
+	}
+	if ins.OnConflict >= 0 {
+		fmt.Fprintf(&b, " on-conflict@%q", sql[ins.OnConflict:][:11])
+	}
+	if ins.Returning >= 0 {
+		fmt.Fprintf(&b, " returning@%q", sql[ins.Returning:][:9])
+	}
+	fmt.Fprintf(&b, " end=%d", ins.End)
+	return b.String()
+}
+
+func TestParseInsert(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want string // "" when not an INSERT
+	}{
+		{`INSERT INTO t VALUES (1, 'a')`,
+			`table=public.t "t" target_end="O t" source="VALUES (1, 'a')" row"(1, 'a')"[1|'a'] end=29`},
+		{`insert into Public."Orders" AS o (id, "Name", data.f, arr[1]) OVERRIDING SYSTEM VALUE VALUES (DEFAULT, $1, '(x,y)', nextval('s')), ((1), default, DEFAULT + 1, $2) ON CONFLICT DO NOTHING RETURNING id;`,
+			`table=public.Orders "Public.\"Orders\"" target_end="S o" columns=id=id,Name="Name",data=data.f,arr=arr[1] "(id, \"Name\", data.f, arr[1])" overriding=SYSTEM "OVERRIDING SYSTEM VALUE" source="VALUES (DEFAULT, $1, '(x,y)', nextval('s')), ((1), default, DEFAULT + 1, $2)" row"(DEFAULT, $1, '(x,y)', nextval('s'))"[DEFAULT(D)|$1|'(x,y)'|nextval('s')] row"((1), default, DEFAULT + 1, $2)"[(1)|default(D)|DEFAULT + 1|$2] on-conflict@"ON CONFLICT" returning@"RETURNING" end=198`},
+		{`INSERT INTO t DEFAULT VALUES RETURNING *`,
+			`table=public.t "t" target_end="O t" default-values source="DEFAULT VALUES" returning@"RETURNING" end=40`},
+		{`INSERT INTO s.t (a) OVERRIDING USER VALUE SELECT a FROM u JOIN v ON u.x = v.x ON CONFLICT (a) DO UPDATE SET a = 1`,
+			`table=s.t "s.t" target_end="s.t" columns=a=a "(a)" overriding=USER "OVERRIDING USER VALUE" select source="SELECT a FROM u JOIN v ON u.x = v.x" on-conflict@"ON CONFLICT" end=113`},
+		{`WITH x AS (SELECT 1), y AS (SELECT 2) INSERT INTO db.sch.tab (SELECT * FROM x)`,
+			`table=sch.tab "db.sch.tab" target_end="tab" select source="(SELECT * FROM x)" end=78`},
+		{`INSERT INTO t VALUES (1) UNION VALUES (2)`,
+			`table=public.t "t" target_end="O t" select source="VALUES (1) UNION VALUES (2)" end=41`},
+		{`INSERT INTO t VALUES (1), (2) ORDER BY 1`,
+			`table=public.t "t" target_end="O t" select source="VALUES (1), (2) ORDER BY 1" end=40`},
+		{`SELECT 1`, ``},
+		{`INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)`, ``},
+		{`INSERT INTO t VALUES ('x`, ``},
+		{`INSERT t VALUES (1)`, ``},
+		{`INSERT INTO t DEFAULT VALUES VALUES (1)`, ``},
+		{`INSERT INTO t`, ``},
+	} {
+		ins, ok := ParseInsert(tc.sql, "")
+		if tc.want == "" {
+			if ok || ins != nil {
+				t.Errorf("ParseInsert(%q) = %s, want none", tc.sql, insertString(tc.sql, ins))
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("ParseInsert(%q) failed", tc.sql)
+			continue
+		}
+		if got := insertString(tc.sql, ins); got != tc.want {
+			t.Errorf("ParseInsert(%q) =\n  %s\nwant\n  %s", tc.sql, got, tc.want)
+		}
+	}
+}
+
+func TestPlanInsert(t *testing.T) {
+	p := NewPlanner(Options{DefaultSchema: "app"})
+	sql := `INSERT INTO orders (id, v) VALUES (nextval('orders_id_seq'), $1) RETURNING id`
+	pl := p.Plan(sql)
+	if pl.Kind != Bind || pl.Insert == nil {
+		t.Fatalf("Plan: %v, insert %v", pl.Kind, pl.Insert)
+	}
+	want := `table=app.orders "orders" target_end="ers" columns=id=id,v=v "(id, v)" source="VALUES (nextval('orders_id_seq'), $1)" row"(nextval('orders_id_seq'), $1)"[nextval('orders_id_seq')|$1] returning@"RETURNING" end=77`
+	if got := insertString(sql, pl.Insert); got != want {
+		t.Errorf("Plan.Insert =\n  %s\nwant\n  %s", got, want)
+	}
+	// Plans of other statements have no Insert.
+	for _, s := range []string{`SELECT 1`, `UPDATE t SET a = 1`, `INSERT INTO t VALUES (1); SELECT 1`} {
+		if pl := p.Plan(s); pl.Insert != nil {
+			t.Errorf("Plan(%q).Insert = %+v", s, pl.Insert)
+		}
+	}
+	// A Pass plan of an INSERT has one too, for column defaults.
+	if pl := p.Plan(`INSERT INTO t (v) VALUES ($1)`); pl.Kind != Pass || pl.Insert == nil || pl.Insert.Table != (Name{"app", "t"}) {
+		t.Errorf("Pass INSERT: %v %+v", pl.Kind, pl.Insert)
+	}
+}
