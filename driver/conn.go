@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"strings"
 
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
@@ -47,8 +48,41 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+// plan returns how to answer query: the planner's plan, turned into a
+// Bind plan when the statement is an INSERT that leaves a managed
+// sequence column to its default.
+func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 	p := c.c.planner.Plan(query)
+	if p.Insert != nil && (p.Kind == rewrite.Pass || p.Kind == rewrite.Bind) {
+		return c.implicit(ctx, p)
+	}
+	if p.Kind == rewrite.Pass && ddl(query) {
+		c.c.catalog.forget() // column defaults may have changed
+	}
+	return p, nil
+}
+
+// ddl reports whether a statement may change column defaults: it starts
+// with CREATE, ALTER or DROP (a leading comment hides it; a restart or the
+// next DDL seen refreshes the catalog then).
+func ddl(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) < 5 {
+		return false
+	}
+	switch q[0] | 0x20 {
+	case 'c', 'a', 'd':
+		w := strings.ToUpper(q[:min(len(q), 6)])
+		return strings.HasPrefix(w, "CREATE") || strings.HasPrefix(w, "ALTER") || strings.HasPrefix(w, "DROP")
+	}
+	return false
+}
+
+func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	p, err := c.plan(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	switch p.Kind {
 	case rewrite.Pass:
 		return c.prepareInner(ctx, query)
@@ -97,7 +131,10 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	p := c.c.planner.Plan(query)
+	p, err := c.plan(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	switch p.Kind {
 	case rewrite.Pass:
 		return c.execInner(ctx, query, args)
@@ -125,7 +162,10 @@ func (c *conn) execInner(ctx context.Context, query string, args []driver.NamedV
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	p := c.c.planner.Plan(query)
+	p, err := c.plan(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	switch p.Kind {
 	case rewrite.Pass:
 		return c.queryInner(ctx, query, args)

@@ -100,7 +100,7 @@ func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, planner: rewrite.NewPlanner(rewrite.Options{
+	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), planner: rewrite.NewPlanner(rewrite.Options{
 		DefaultSchema:  cfg.Schema,
 		Oracle:         cfg.Oracle,
 		NoNextValueFor: !cfg.NextValueFor,
@@ -195,6 +195,7 @@ type Connector struct {
 	shared  *shared
 	cfg     Config
 	planner *rewrite.Planner
+	catalog *catalog
 
 	closeOnce sync.Once
 	closeErr  error

@@ -12,6 +12,7 @@ type rows struct {
 	cols []string
 	vals []int64
 	done bool
+	buf  [4]int64 // vals of the common statements, without another allocation
 }
 
 var (

@@ -101,11 +101,13 @@ func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.Na
 
 // local answers a Local plan in process.
 func (s *session) local(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Rows, error) {
-	vals, err := s.eval(ctx, p, args, make([]int64, 0, len(p.Calls)))
+	r := &rows{cols: p.Columns}
+	vals, err := s.eval(ctx, p, args, r.buf[:0])
 	if err != nil {
 		return nil, err
 	}
-	return &rows{cols: p.Columns, vals: vals}, nil
+	r.vals = vals
+	return r, nil
 }
 
 // bind evaluates a Bind plan's calls and returns the arguments for its
