@@ -127,7 +127,8 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if opts.Isolation != 0 || opts.ReadOnly {
 		return nil, errors.New("seqshim: the base driver does not support transaction options")
 	}
-	return c.inner.Begin() //nolint:staticcheck // the base driver has nothing else
+	//lint:ignore SA1019 the base driver has nothing else
+	return c.inner.Begin()
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {

@@ -59,7 +59,8 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 	if err != nil {
 		return nil, err
 	}
-	return s.inner.Exec(vals) //nolint:staticcheck // fallback for drivers without StmtExecContext
+	//lint:ignore SA1019 fallback for drivers without StmtExecContext
+	return s.inner.Exec(vals)
 }
 
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -77,7 +78,8 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	if err != nil {
 		return nil, err
 	}
-	return s.inner.Query(vals) //nolint:staticcheck // fallback for drivers without StmtQueryContext
+	//lint:ignore SA1019 fallback for drivers without StmtQueryContext
+	return s.inner.Query(vals)
 }
 
 // CheckNamedValue defers to the base connection, as conn does.
