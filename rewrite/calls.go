@@ -47,6 +47,7 @@ type callSite struct {
 	isCalled    Arg
 	bad         badKind
 	malformed   bool // PostgreSQL rejects the call's arguments itself
+	managed     bool // seqshim answers it (set by classify)
 	c           ctx
 	aliasAt     int32 // byte offset where " AS <fn>" keeps the column name, or -1
 }
@@ -60,29 +61,39 @@ func (cs *callSite) known() bool {
 // order, and marks each call's first token.
 func (a *analyzer) findCalls() {
 	toks := a.toks
+	n := 0
+	for i := range toks {
+		if t := &toks[i]; t.kind == tQIdent || t.kind == tIdent && (t.kw == kwNextval || t.kw == kwCurrval ||
+			t.kw == kwSetval || t.kw == kwLastval || t.kw == kwNext) {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	a.calls = make([]callSite, 0, n)
 	for i := 0; i < len(toks); i++ {
 		t := &toks[i]
-		var cs callSite
-		ok := false
-		switch {
-		case t.kind == tIdent && (t.kw == kwNextval || t.kw == kwCurrval || t.kw == kwSetval || t.kw == kwLastval),
-			t.kind == tQIdent && t.sub == strStd:
-			if i+1 < len(toks) && toks[i+1].kind == tLParen {
-				cs, ok = a.funcCall(i)
-			} else if a.opts.Oracle && t.kind == tIdent && (t.kw == kwNextval || t.kw == kwCurrval) {
-				cs, ok = a.oracleCall(i)
-			}
-		case t.kind == tIdent && t.kw == kwNext && !a.opts.NoNextValueFor:
-			cs, ok = a.nextValueFor(i)
-		}
-		if !ok {
+		if !(t.kind == tQIdent || t.kind == tIdent && (t.kw == kwNextval || t.kw == kwCurrval ||
+			t.kw == kwSetval || t.kw == kwLastval || t.kw == kwNext)) {
 			continue
 		}
-		if n := len(a.calls); n > 0 && cs.first <= a.calls[n-1].last {
+		a.calls = append(a.calls, callSite{}) // filled in place
+		cs := &a.calls[len(a.calls)-1]
+		ok := false
+		switch {
+		case t.kw == kwNext:
+			ok = t.kind == tIdent && !a.opts.NoNextValueFor && a.nextValueFor(i, cs)
+		case i+1 < len(toks) && toks[i+1].kind == tLParen:
+			ok = a.funcCall(i, cs)
+		case a.opts.Oracle && t.kind == tIdent && (t.kw == kwNextval || t.kw == kwCurrval):
+			ok = a.oracleCall(i, cs)
+		}
+		if n := len(a.calls); !ok || n > 1 && cs.first <= a.calls[n-2].last {
+			a.calls = a.calls[:len(a.calls)-1]
 			continue
 		}
 		cs.aliasAt = -1
-		a.calls = append(a.calls, cs)
 		toks[cs.first].call = int32(len(a.calls))
 		i = int(cs.last)
 	}
@@ -104,7 +115,15 @@ func (a *analyzer) funcOf(t *token) Func {
 		}
 		return 0
 	}
-	switch a.src[t.start:t.end] {
+	name := a.src[t.start:t.end]
+	if t.sub == strUni { // U&"..." (a UESCAPE clause would stand before the parenthesis)
+		var ok bool
+		if name, ok = identText(name, t.kind, t.sub, '\\'); !ok {
+			return 0
+		}
+		name = `"` + name + `"`
+	}
+	switch name {
 	case `"nextval"`:
 		return Nextval
 	case `"currval"`:
@@ -177,22 +196,22 @@ func (a *analyzer) exprPrevOK(first int) bool {
 // funcCall recognises nextval(...), pg_catalog.currval(...), "setval"(...)
 // and lastval() at token i (the function name; token i+1 is the opening
 // parenthesis).
-func (a *analyzer) funcCall(i int) (cs callSite, ok bool) {
+func (a *analyzer) funcCall(i int, cs *callSite) bool {
 	toks := a.toks
 	fn := a.funcOf(&toks[i])
 	if fn == 0 {
-		return cs, false
+		return false
 	}
 	first := i
 	if i > 0 && toks[i-1].kind == tDot {
 		q := i - 2
 		if q < 0 || !a.isPgCatalog(q) || q > 0 && toks[q-1].kind == tDot {
-			return cs, false
+			return false
 		}
 		first = q
 	}
 	if !a.exprPrevOK(first) {
-		return cs, false
+		return false
 	}
 	lp := i + 1
 	rp := int(toks[lp].pair)
@@ -200,7 +219,7 @@ func (a *analyzer) funcCall(i int) (cs callSite, ok bool) {
 	// WITH nextval (a) AS (...): a CTE, not a call.
 	if rp+2 < n && toks[rp+1].kind == tIdent && toks[rp+1].kw == kwAs {
 		if t := &toks[rp+2]; t.kind == tLParen || t.kind == tIdent && (t.kw == kwNot || t.kw == kwMaterialized) {
-			return cs, false
+			return false
 		}
 	}
 	// Split the arguments at top-level commas.
@@ -211,7 +230,7 @@ func (a *analyzer) funcCall(i int) (cs callSite, ok bool) {
 		for j := s; ; {
 			if j == rp || toks[j].kind == tComma {
 				if nargs == len(args) || j == s {
-					return cs, false
+					return false
 				}
 				args[nargs] = [2]int{s, j}
 				nargs++
@@ -225,6 +244,7 @@ func (a *analyzer) funcCall(i int) (cs callSite, ok bool) {
 			j = a.skip(j)
 		}
 	}
+	var ok bool
 	switch fn {
 	case Nextval, Currval:
 		ok = nargs == 1
@@ -234,21 +254,21 @@ func (a *analyzer) funcCall(i int) (cs callSite, ok bool) {
 		ok = nargs == 0
 	}
 	if !ok { // another function of that name (or an error the database reports)
-		return cs, false
+		return false
 	}
-	cs = callSite{first: int32(first), last: int32(rp), fn: fn}
+	*cs = callSite{first: int32(first), last: int32(rp), fn: fn}
 	if fn == Lastval {
-		return cs, true
+		return true
 	}
-	a.nameArg(&cs, args[0][0], args[0][1])
+	a.nameArg(cs, args[0][0], args[0][1])
 	if fn == Setval {
-		cs.value = a.valueArg(&cs, args[1][0], args[1][1])
+		cs.value = a.valueArg(cs, args[1][0], args[1][1])
 		cs.isCalled = Arg{Bool: true}
 		if nargs == 3 {
-			cs.isCalled = a.boolArg(&cs, args[2][0], args[2][1])
+			cs.isCalled = a.boolArg(cs, args[2][0], args[2][1])
 		}
 	}
-	return cs, true
+	return true
 }
 
 // skip returns the index after the token at j, skipping a bracketed group
@@ -475,20 +495,20 @@ func isBoolType(k keyword) bool { return k == kwBoolean || k == kwBool }
 func isInt8Type(k keyword) bool { return k == kwBigint || k == kwInt8 }
 
 // nextValueFor recognises the standard NEXT VALUE FOR name at token i.
-func (a *analyzer) nextValueFor(i int) (cs callSite, ok bool) {
+func (a *analyzer) nextValueFor(i int, cs *callSite) bool {
 	toks := a.toks
 	n := len(toks)
 	if i+3 >= n || toks[i].sub == identAfterDot ||
 		toks[i+1].kind != tIdent || toks[i+1].kw != kwValue ||
 		toks[i+2].kind != tIdent || toks[i+2].kw != kwFor || !a.exprPrevOK(i) {
-		return cs, false
+		return false
 	}
 	j := i + 3
 	var parts [3]int
 	np := 0
 	for {
 		if !a.isName(j, n) || np == len(parts) {
-			return cs, false
+			return false
 		}
 		parts[np] = j
 		np++
@@ -499,42 +519,42 @@ func (a *analyzer) nextValueFor(i int) (cs callSite, ok bool) {
 		break
 	}
 	if j+1 < n && (toks[j+1].kind == tLParen || toks[j+1].kind == tDot) {
-		return cs, false
+		return false
 	}
-	cs = callSite{first: int32(i), last: int32(j), fn: Nextval}
-	a.identName(&cs, parts[:np])
-	return cs, true
+	*cs = callSite{first: int32(i), last: int32(j), fn: Nextval}
+	a.identName(cs, parts[:np])
+	return true
 }
 
 // oracleCall recognises s.NEXTVAL, s.CURRVAL, schema.s.NEXTVAL at token i
 // (the NEXTVAL or CURRVAL key word, after a dot).
-func (a *analyzer) oracleCall(i int) (cs callSite, ok bool) {
+func (a *analyzer) oracleCall(i int, cs *callSite) bool {
 	toks := a.toks
 	n := len(toks)
 	if i < 2 || toks[i-1].kind != tDot || !a.isName(i-2, n) {
-		return cs, false
+		return false
 	}
 	if i+1 < n && (toks[i+1].kind == tLParen || toks[i+1].kind == tDot) {
-		return cs, false
+		return false
 	}
 	first := i - 2
 	if first >= 2 && toks[first-1].kind == tDot && a.isName(first-2, n) {
 		first -= 2
 	}
 	if first >= 1 && toks[first-1].kind == tDot || !a.exprPrevOK(first) {
-		return cs, false
+		return false
 	}
 	fn := Nextval
 	if toks[i].kw == kwCurrval {
 		fn = Currval
 	}
-	cs = callSite{first: int32(first), last: int32(i), fn: fn}
+	*cs = callSite{first: int32(first), last: int32(i), fn: fn}
 	if first == i-4 {
-		a.identName(&cs, []int{first, first + 2})
+		a.identName(cs, []int{first, first + 2})
 	} else {
-		a.identName(&cs, []int{first})
+		a.identName(cs, []int{first})
 	}
-	return cs, true
+	return true
 }
 
 // identName resolves a sequence named by identifier tokens.

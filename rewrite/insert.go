@@ -76,28 +76,46 @@ func ParseInsert(sql, defaultSchema string) (*Insert, bool) {
 	if len(stmts) != 1 {
 		return nil, false
 	}
-	ins := a.insertInfo(stmts[0][0], stmts[0][1])
-	return ins, ins != nil
+	it, ok := a.findInsert(stmts[0][0], stmts[0][1])
+	if !ok {
+		return nil, false
+	}
+	ins := new(Insert)
+	if !a.fillInsert(it, stmts[0][1], ins, nil) {
+		return nil, false
+	}
+	return ins, true
 }
 
-// insertInfo describes the statement toks[lo:hi] if it is an INSERT.
-func (a *analyzer) insertInfo(lo, hi int) *Insert {
+// findInsert returns the structure of the statement toks[lo:hi] when it is
+// an INSERT (possibly after WITH).
+func (a *analyzer) findInsert(lo, hi int) (insertTokens, bool) {
 	i := lo
 	if a.kwAt(i, hi) == kwWith {
 		if i = a.withClause(i, hi, nil); i < 0 {
-			return nil
+			return insertTokens{}, false
 		}
 	}
 	if a.kwAt(i, hi) != kwInsert {
-		return nil
+		return insertTokens{}, false
 	}
-	it, ok := a.parseInsert(i, hi)
-	if !ok {
-		return nil
-	}
+	return a.parseInsert(i, hi)
+}
+
+// insertBufs hold the slices of a small Insert, so that a plan and its
+// Insert take one allocation.
+type insertBufs struct {
+	cols [8]Column
+	rows [2]Row
+	vals [16]Value
+}
+
+// fillInsert describes the INSERT it (ending at token hi) in ins, with its
+// slices in bufs when they fit (bufs may be nil).
+func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert, bufs *insertBufs) bool {
 	toks := a.toks
 	span := func(s, e int) Span { return Span{int(toks[s].start), int(toks[e-1].end)} }
-	ins := &Insert{
+	*ins = Insert{
 		TableSpan:  span(it.tableLo, it.tableHi),
 		TargetEnd:  int(toks[it.targetHi-1].end),
 		Source:     span(it.srcLo, it.srcHi),
@@ -112,7 +130,7 @@ func (a *analyzer) insertInfo(lo, hi int) *Insert {
 		t := &toks[j]
 		s, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
 		if !ok {
-			return nil
+			return false
 		}
 		parts[np] = s
 		np++
@@ -127,17 +145,21 @@ func (a *analyzer) insertInfo(lo, hi int) *Insert {
 	if it.colsLo >= 0 {
 		rp := a.pair(it.colsLo)
 		ins.ColumnList = span(it.colsLo, rp+1)
-		ins.Columns = []Column{}
+		if n := a.countItems(it.colsLo+1, rp); bufs != nil && n <= len(bufs.cols) {
+			ins.Columns = bufs.cols[:0:n]
+		} else {
+			ins.Columns = make([]Column, 0, n)
+		}
 		s := it.colsLo + 1
 		for j := s; j <= rp; {
 			if j == rp || toks[j].kind == tComma {
 				if j == s || !a.isName(s, j) {
-					return nil
+					return false
 				}
 				t := &toks[s]
 				name, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
 				if !ok {
-					return nil
+					return false
 				}
 				ins.Columns = append(ins.Columns, Column{Name: name, Span: span(s, j)})
 				if j == rp {
@@ -165,20 +187,36 @@ func (a *analyzer) insertInfo(lo, hi int) *Insert {
 		ins.Returning = int(toks[it.retLo].start)
 	}
 	if !it.defaultValues {
-		ins.Rows = a.valuesRows(it.srcLo, it.srcHi)
+		ins.Rows = a.valuesRows(it.srcLo, it.srcHi, bufs)
 		ins.Select = ins.Rows == nil
 	}
-	return ins
+	return true
 }
 
 // valuesRows returns the rows of toks[lo:hi] when it is exactly a VALUES
-// list, else nil.
-func (a *analyzer) valuesRows(lo, hi int) []Row {
+// list, else nil; with their slices in bufs when they fit.
+func (a *analyzer) valuesRows(lo, hi int, bufs *insertBufs) []Row {
 	if a.kwAt(lo, hi) != kwValues {
 		return nil
 	}
 	toks := a.toks
+	// Count rows and values first, to allocate once.
+	nrows, nvals := 0, 0
+	for i := lo + 1; i < hi && toks[i].kind == tLParen; {
+		nrows++
+		nvals += a.countItems(i+1, a.pair(i))
+		i = a.pair(i) + 1
+		if i < hi && toks[i].kind == tComma {
+			i++
+		}
+	}
 	var rows []Row
+	var vals []Value
+	if bufs != nil && nrows <= len(bufs.rows) && nvals <= len(bufs.vals) {
+		rows, vals = bufs.rows[:0:nrows], bufs.vals[:0:nvals]
+	} else {
+		rows, vals = make([]Row, 0, nrows), make([]Value, 0, nvals)
+	}
 	i := lo + 1
 	for {
 		if a.kindAt(i, hi) != tLParen {
@@ -186,13 +224,14 @@ func (a *analyzer) valuesRows(lo, hi int) []Row {
 		}
 		rp := a.pair(i)
 		row := Row{Span: Span{int(toks[i].start), int(toks[rp].end)}}
+		first := len(vals)
 		s := i + 1
 		for j := s; j <= rp; {
 			if j == rp || toks[j].kind == tComma {
 				if j == s {
 					return nil
 				}
-				row.Values = append(row.Values, Value{
+				vals = append(vals, Value{
 					Span:    Span{int(toks[s].start), int(toks[j-1].end)},
 					Default: j == s+1 && a.kwAt(s, j) == kwDefault,
 				})
@@ -205,6 +244,7 @@ func (a *analyzer) valuesRows(lo, hi int) []Row {
 			}
 			j = a.skip(j)
 		}
+		row.Values = vals[first:len(vals):len(vals)]
 		rows = append(rows, row)
 		i = rp + 1
 		if i == hi {
@@ -215,4 +255,18 @@ func (a *analyzer) valuesRows(lo, hi int) []Row {
 		}
 		i++
 	}
+}
+
+// countItems counts the comma-separated items of toks[lo:hi].
+func (a *analyzer) countItems(lo, hi int) int {
+	if lo >= hi {
+		return 0
+	}
+	n := 1
+	for j := lo; j < hi; j = a.skip(j) {
+		if a.toks[j].kind == tComma {
+			n++
+		}
+	}
+	return n
 }

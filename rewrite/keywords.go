@@ -283,32 +283,83 @@ var keywordNames = [...]string{
 	kwZone:         "zone",
 }
 
-var keywordMap = func() map[string]keyword {
-	m := make(map[string]keyword, len(keywordNames))
+// maxKeywordLen is the length of the longest key word.
+const maxKeywordLen = 12
+
+// keywordTable is an open-addressing hash table of the key words, indexed
+// by kwHash of the lower-case spelling.
+var keywordTable = func() (t [512]keyword) {
 	for k, s := range keywordNames {
-		if s != "" {
-			m[s] = keyword(k)
+		if k == 0 {
+			continue
+		}
+		h := kwHash(s)
+		for t[h] != kwNone {
+			h = (h + 1) & (len(t) - 1)
+		}
+		t[h] = keyword(k)
+	}
+	return t
+}()
+
+// kwHash hashes an identifier case-insensitively (ASCII) from its length
+// and four of its bytes.
+func kwHash(s string) int {
+	n := len(s)
+	h := uint32(n)*0x9E3779B1 ^ uint32(s[0]|0x20)<<5 ^ uint32(s[1]|0x20)<<10 ^
+		uint32(s[n-1]|0x20)<<15 ^ uint32(s[n-2]|0x20)<<20
+	h *= 0x85EBCA6B
+	return int(h>>23) & 511
+}
+
+// keywordShapes has, for each first letter (a-z, then _), a bit for each
+// length of a key word that starts with it: a quick way to reject most
+// identifiers (customer_id) without hashing them.
+var keywordShapes = func() (m [27]uint16) {
+	for k, s := range keywordNames {
+		if k > 0 {
+			m[shapeIndex(s[0])] |= 1 << len(s)
 		}
 	}
 	return m
 }()
 
-// maxKeywordLen is the length of the longest key word.
-const maxKeywordLen = 12
+func shapeIndex(c byte) int {
+	c |= 0x20
+	if c >= 'a' && c <= 'z' {
+		return int(c - 'a')
+	}
+	return 26
+}
 
 // lookupKeyword returns the key word that the unquoted identifier s spells
 // (case-insensitively), or kwNone.
 func lookupKeyword(s string) keyword {
-	if len(s) < 2 || len(s) > maxKeywordLen {
+	if len(s) < 2 || len(s) > maxKeywordLen || keywordShapes[shapeIndex(s[0])]&(1<<len(s)) == 0 {
 		return kwNone
 	}
-	var buf [maxKeywordLen]byte
+	for h := kwHash(s); ; h = (h + 1) & 511 {
+		k := keywordTable[h]
+		if k == kwNone {
+			return kwNone
+		}
+		if w := keywordNames[k]; len(w) == len(s) && asciiFoldEqual(s, w) {
+			return k
+		}
+	}
+}
+
+// asciiFoldEqual reports whether s equals the lower-case word w, ignoring
+// ASCII case.
+func asciiFoldEqual(s, w string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		buf[i] = c
+		if c != w[i] {
+			return false
+		}
 	}
-	return keywordMap[string(buf[:len(s)])]
+	return true
 }

@@ -60,11 +60,10 @@ const (
 	cDigit                  // [0-9]
 	cOp                     // operator character
 	cTagCont                // dollar-quote tag continuation: identifier start or digit
+	cOpSpecial              // ~ ! @ # % ^ & | ` ?: an operator holding one may end in + or -
 )
 
-var class [256]uint8
-
-func init() {
+var class = func() (class [256]uint8) {
 	for _, c := range []byte(" \t\n\r\f\v") {
 		class[c] |= cSpace
 	}
@@ -80,9 +79,60 @@ func init() {
 	for _, c := range []byte("~!@#^&|`?+-*/%<>=") {
 		class[c] |= cOp
 	}
-}
+	for _, c := range []byte("~!@#%^&|`?") {
+		class[c] |= cOpSpecial
+	}
+	return class
+}()
 
 func isIdentCont(c byte) bool { return class[c]&cIdentCont != 0 }
+
+// Dispatch classes of a token's first byte.
+const (
+	dOther  uint8 = iota
+	dSpace        // whitespace
+	dIdent        // identifier start
+	dPrefix       // e b x n u (either case): an identifier or a prefixed string
+	dDigit        // 0-9
+	dQuote        // '
+	dDQuote       // "
+	dDollar       // $
+	dDot          // .
+	dOpen         // ( [
+	dClose        // ) ]
+	dComma        // ,
+	dSemi         // ;
+	dColon        // :
+	dOp           // operator character other than - and /
+	dDash         // -
+	dSlash        // /
+)
+
+var dispatch = func() (d [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case class[c]&cSpace != 0:
+			d[c] = dSpace
+		case strings.IndexByte("ebxnuEBXNU", byte(c)) >= 0:
+			d[c] = dPrefix
+		case class[c]&cIdentStart != 0:
+			d[c] = dIdent
+		case class[c]&cDigit != 0:
+			d[c] = dDigit
+		case c == '-':
+			d[c] = dDash
+		case c == '/':
+			d[c] = dSlash
+		case class[c]&cOp != 0:
+			d[c] = dOp
+		}
+	}
+	for c, k := range map[byte]uint8{'\'': dQuote, '"': dDQuote, '$': dDollar, '.': dDot, '(': dOpen, '[': dOpen,
+		')': dClose, ']': dClose, ',': dComma, ';': dSemi, ':': dColon} {
+		d[c] = k
+	}
+	return d
+}()
 
 // lex appends the tokens of src to toks, following PostgreSQL's lexical
 // rules (src/backend/parser/scan.l) with standard_conforming_strings on.
@@ -97,42 +147,40 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 	if n > math.MaxInt32 {
 		return toks, 0, false
 	}
+	var stackBuf [32]int32 // open brackets
+	stack := stackBuf[:0]
 	i := 0
 	for i < n {
 		c := src[i]
 		start := i
-		kind := tNone
+		var kind tokKind
 		var sub uint8
-		switch {
-		case class[c]&cSpace != 0:
+		switch dispatch[c] {
+		case dSpace:
 			i++
-			continue
-		case c == '-' && i+1 < n && src[i+1] == '-':
-			i = skipLineComment(src, i)
-			continue
-		case c == '/' && i+1 < n && src[i+1] == '*':
-			if i, ok = skipBlockComment(src, i); !ok {
-				return toks, 0, false
+			for i < n && class[src[i]]&cSpace != 0 {
+				i++
 			}
 			continue
-		case class[c]&cIdentStart != 0:
+		case dPrefix:
 			if i+1 < n && src[i+1] == '\'' {
-				switch c {
-				case 'e', 'E':
-					kind, sub = tString, strEsc
-				case 'b', 'B':
-					kind, sub = tString, strBit
-				case 'x', 'X':
-					kind, sub = tString, strHex
-				case 'n', 'N':
-					kind, sub = tString, strNat
+				kind = tString
+				switch c | 0x20 {
+				case 'e':
+					sub = strEsc
+				case 'b':
+					sub = strBit
+				case 'x':
+					sub = strHex
+				case 'n':
+					sub = strNat
+				default: // u'...' is the identifier u and a string
+					goto ident
 				}
-				if kind != tNone {
-					if i, ok = scanString(src, i+2, sub); !ok {
-						return toks, 0, false
-					}
-					break
+				if i, ok = scanString(src, i+2, sub); !ok {
+					return toks, 0, false
 				}
+				break
 			}
 			if (c == 'u' || c == 'U') && i+2 < n && src[i+1] == '&' {
 				if src[i+2] == '\'' {
@@ -150,24 +198,21 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 					break
 				}
 			}
-			kind = tIdent
-			i++
-			for i < n && class[src[i]]&cIdentCont != 0 {
-				i++
-			}
-		case c == '"':
+			goto ident
+		case dIdent:
+			goto ident
+		case dDQuote:
 			kind = tQIdent
 			if i, ok = scanQuotedIdent(src, i+1); !ok || i-start == 2 {
 				return toks, 0, false
 			}
-		case c == '\'':
+		case dQuote:
 			kind, sub = tString, strStd
 			if i, ok = scanString(src, i+1, sub); !ok {
 				return toks, 0, false
 			}
-		case c == '$':
-			switch {
-			case i+1 < n && class[src[i+1]]&cDigit != 0:
+		case dDollar:
+			if i+1 < n && class[src[i+1]]&cDigit != 0 {
 				kind = tParam
 				i++
 				v := 0
@@ -179,88 +224,111 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 					i++
 				}
 				maxParam = max(maxParam, v)
-			default:
-				j := i + 1
-				if j < n && class[src[j]]&cIdentStart != 0 {
-					for j < n && class[src[j]]&cTagCont != 0 {
-						j++
-					}
-				}
-				if j < n && src[j] == '$' {
-					kind = tDollar
-					tag := src[i : j+1]
-					k := strings.Index(src[j+1:], tag)
-					if k < 0 {
-						return toks, 0, false
-					}
-					i = j + 1 + k + len(tag)
-				} else {
-					kind = tOther
-					i++
+				break
+			}
+			j := i + 1
+			if j < n && class[src[j]]&cIdentStart != 0 {
+				for j < n && class[src[j]]&cTagCont != 0 {
+					j++
 				}
 			}
-		case class[c]&cDigit != 0 || c == '.' && i+1 < n && class[src[i+1]]&cDigit != 0:
+			if j < n && src[j] == '$' {
+				kind = tDollar
+				tag := src[i : j+1]
+				k := strings.Index(src[j+1:], tag)
+				if k < 0 {
+					return toks, 0, false
+				}
+				i = j + 1 + k + len(tag)
+			} else {
+				kind = tOther
+				i++
+			}
+		case dDigit:
 			kind = tNumber
 			i = scanNumber(src, i)
-		case c == '(':
+		case dDot:
+			if i+1 < n && class[src[i+1]]&cDigit != 0 {
+				kind = tNumber
+				i = scanNumber(src, i)
+			} else {
+				kind, i = tDot, i+1
+			}
+		case dOpen:
 			kind, i = tLParen, i+1
-		case c == ')':
+			if c == '[' {
+				kind = tLBracket
+			}
+			stack = append(stack, int32(len(toks)))
+		case dClose:
 			kind, i = tRParen, i+1
-		case c == '[':
-			kind, i = tLBracket, i+1
-		case c == ']':
-			kind, i = tRBracket, i+1
-		case c == ',':
+			if c == ']' {
+				kind = tRBracket
+			}
+			if len(stack) == 0 {
+				return toks, 0, false
+			}
+			o := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if toks[o].kind+1 != kind { // tLParen+1 == tRParen, tLBracket+1 == tRBracket
+				return toks, 0, false
+			}
+			toks[o].pair = int32(len(toks))
+			toks = append(toks, token{})
+			t := &toks[len(toks)-1] // fill in place: a token built on the stack and copied stalls store forwarding
+			t.start, t.end, t.kind, t.pair = int32(start), int32(i), kind, o
+			continue
+		case dComma:
 			kind, i = tComma, i+1
-		case c == ';':
+		case dSemi:
 			kind, i = tSemi, i+1
-		case c == '.':
-			kind, i = tDot, i+1
-		case c == ':':
+		case dColon:
 			if i+1 < n && src[i+1] == ':' {
 				kind, i = tCast, i+2
 			} else {
 				kind, i = tColon, i+1
 			}
-		case class[c]&cOp != 0:
-			kind = tOp
-			i = scanOperator(src, i)
+		case dDash:
+			if i+1 < n && src[i+1] == '-' {
+				i = skipLineComment(src, i)
+				continue
+			}
+			kind, i = tOp, scanOperator(src, i)
+		case dSlash:
+			if i+1 < n && src[i+1] == '*' {
+				if i, ok = skipBlockComment(src, i); !ok {
+					return toks, 0, false
+				}
+				continue
+			}
+			kind, i = tOp, scanOperator(src, i)
+		case dOp:
+			kind, i = tOp, scanOperator(src, i)
 		default:
 			kind, i = tOther, i+1
 		}
-		t := token{start: int32(start), end: int32(i), kind: kind, sub: sub, pair: -1}
-		if kind == tIdent {
-			t.kw = lookupKeyword(src[start:i])
-			if len(toks) > 0 && toks[len(toks)-1].kind == tDot {
+		toks = append(toks, token{})
+		{
+			t := &toks[len(toks)-1]
+			t.start, t.end, t.kind, t.sub, t.pair = int32(start), int32(i), kind, sub, -1
+		}
+		continue
+	ident:
+		i++
+		for i < n && class[src[i]]&cIdentCont != 0 {
+			i++
+		}
+		{
+			afterDot := len(toks) > 0 && toks[len(toks)-1].kind == tDot
+			toks = append(toks, token{})
+			t := &toks[len(toks)-1]
+			t.start, t.end, t.kind, t.pair, t.kw = int32(start), int32(i), tIdent, -1, lookupKeyword(src[start:i])
+			if afterDot {
 				t.sub = identAfterDot
 			}
 		}
-		toks = append(toks, t)
 	}
-	return toks, maxParam, matchBrackets(toks)
-}
-
-// matchBrackets links each ( and [ to its closing bracket and back.
-func matchBrackets(toks []token) bool {
-	var stackBuf [32]int32
-	stack := stackBuf[:0]
-	for i := range toks {
-		switch k := toks[i].kind; k {
-		case tLParen, tLBracket:
-			stack = append(stack, int32(i))
-		case tRParen, tRBracket:
-			if len(stack) == 0 {
-				return false
-			}
-			o := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if toks[o].kind+1 != k { // tLParen+1 == tRParen, tLBracket+1 == tRBracket
-				return false
-			}
-			toks[o].pair, toks[i].pair = int32(i), o
-		}
-	}
-	return len(stack) == 0
+	return toks, maxParam, len(stack) == 0
 }
 
 // skipLineComment returns the end of the -- comment at i (its newline is
@@ -423,13 +491,15 @@ func scanNumber(s string, i int) int {
 func scanOperator(s string, i int) int {
 	start := i
 	n := len(s)
+	var seen uint8
 	for i < n && class[s[i]]&cOp != 0 {
 		if i > start && i+1 < n && (s[i] == '-' && s[i+1] == '-' || s[i] == '/' && s[i+1] == '*') {
 			break
 		}
+		seen |= class[s[i]]
 		i++
 	}
-	if i-start > 1 && strings.IndexAny(s[start:i], "~!@#%^&|`?") < 0 {
+	if i-start > 1 && seen&cOpSpecial == 0 {
 		for i-start > 1 && (s[i-1] == '+' || s[i-1] == '-') {
 			i--
 		}

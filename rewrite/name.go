@@ -54,8 +54,11 @@ func ParseName(s, defaultSchema string) (Name, error) {
 	if defaultSchema == "" {
 		defaultSchema = DefaultSchema
 	}
-	if s != "" && strings.Trim(s, "0123456789") == "" {
+	if isDigits(s) {
 		return Name{}, fmt.Errorf("%w: %q", ErrNameOID, s)
+	}
+	if n, ok := plainName(s, defaultSchema); ok {
+		return n, nil
 	}
 	var parts [4]string
 	np := 0
@@ -122,6 +125,39 @@ func ParseName(s, defaultSchema string) (Name, error) {
 		return Name{}, fmt.Errorf("%w: %q", ErrNameCatalog, s)
 	}
 	return Name{}, fmt.Errorf("%w: %q (too many dotted names)", ErrNameSyntax, s)
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// plainName resolves the common case without allocating: one or two
+// parts of lower-case letters, digits, _ and $.
+func plainName(s, defaultSchema string) (Name, bool) {
+	dot := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c == '_' || c >= '0' && c <= '9' || c == '$':
+		case c == '.' && dot < 0:
+			dot = i
+		default:
+			return Name{}, false
+		}
+	}
+	switch {
+	case s == "" || dot == 0 || dot == len(s)-1 || len(s)-dot-1 > maxIdentLen:
+		return Name{}, false
+	case dot < 0:
+		return Name{Schema: defaultSchema, Name: s}, len(s) <= maxIdentLen
+	}
+	return Name{Schema: s[:dot], Name: s[dot+1:]}, dot <= maxIdentLen
 }
 
 // foldIdent folds an unquoted identifier as PostgreSQL does in a UTF-8
@@ -195,6 +231,14 @@ func identText(raw string, kind tokKind, sub uint8, esc byte) (string, bool) {
 // character esc. ok is false for a constant PostgreSQL rejects, such as an
 // invalid escape or a value that is not valid UTF-8.
 func decodeString(raw string, sub uint8, esc byte) (string, bool) {
+	if sub == strStd && len(raw) >= 2 && raw[0] == '\'' && raw[len(raw)-1] == '\'' &&
+		strings.IndexByte(raw[1:len(raw)-1], '\'') < 0 {
+		s := raw[1 : len(raw)-1] // the common case: one segment without quotes
+		if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+			return s, true
+		}
+		return "", false
+	}
 	var b strings.Builder
 	i := strings.IndexByte(raw, '\'') + 1
 	for {

@@ -94,6 +94,8 @@ var planCases = []planCase{
 	{name: "pg_catalog and regclass cast", sql: `SELECT pg_catalog.nextval('s'::regclass), "pg_catalog"."currval"('s'::pg_catalog.regclass)`, kind: Local,
 		calls: []string{`nextval public.s @"pg_catalog.nextval('s'::regclass)"`, `currval public.s @"\"pg_catalog\".\"currval\"('s'::pg_catalog.regclass)"`},
 		cols:  []string{"nextval", "currval"}},
+	{name: "U& quoted function name", sql: `SELECT U&"nextv\0061l"('s')`, kind: Local,
+		calls: []string{`nextval public.s @"U&\"nextv\\0061l\"('s')"`}, cols: []string{"nextval"}},
 	{name: "quoted function name and text cast", sql: `SELECT "nextval"('s'::text), nextval('t'::varchar), nextval('u'::character varying)`, kind: Local,
 		calls: []string{`nextval public.s @"\"nextval\"('s'::text)"`, `nextval public.t @"nextval('t'::varchar)"`, `nextval public.u @"nextval('u'::character varying)"`},
 		cols:  []string{"nextval", "nextval", "nextval"}},

@@ -75,7 +75,6 @@ var tokPool = sync.Pool{New: func() any { s := make([]token, 0, 256); return &s 
 
 // plan plans sql without the cache.
 func (p *Planner) plan(sql string) *Plan {
-	pl := &Plan{Original: sql, SQL: sql}
 	bufp := tokPool.Get().(*[]token)
 	defer func() {
 		if cap(*bufp) <= 1<<14 {
@@ -85,16 +84,26 @@ func (p *Planner) plan(sql string) *Plan {
 	toks, maxParam, ok := lex(sql, (*bufp)[:0])
 	*bufp = toks[:0]
 	if !ok {
-		return pl // the database reports the error
+		return &Plan{Original: sql, SQL: sql} // the database reports the error
 	}
-	pl.NumParams = maxParam
 	a := analyzer{src: sql, toks: toks, opts: &p.opts}
 	a.findCalls()
 	var stmtBuf [4][2]int
 	stmts := a.split(stmtBuf[:0])
+	var pl *Plan
 	if len(stmts) == 1 {
-		pl.Insert = a.insertInfo(stmts[0][0], stmts[0][1])
+		if it, ok := a.findInsert(stmts[0][0], stmts[0][1]); ok {
+			pi := new(planInsert) // the plan, its Insert and the Insert's slices in one allocation
+			pl = &pi.Plan
+			if a.fillInsert(it, stmts[0][1], &pi.Insert, &pi.bufs) {
+				pl.Insert = &pi.Insert
+			}
+		}
 	}
+	if pl == nil {
+		pl = new(Plan)
+	}
+	pl.Original, pl.SQL, pl.NumParams = sql, sql, maxParam
 	if len(a.calls) == 0 {
 		return pl
 	}
@@ -120,11 +129,11 @@ func (p *Planner) plan(sql string) *Plan {
 				continue
 			}
 			pl.Kind = Refuse
-			pl.Calls = a.toCalls(v.calls)
+			pl.Calls = a.toCalls(v)
 			pl.Reason = v.reason
 			if v.kind != Refuse {
 				pl.Reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
-					strconv.Itoa(k+1) + " calls " + a.callText(&a.calls[v.calls[0]]) +
+					strconv.Itoa(k+1) + " calls " + a.callText(a.firstManaged(v)) +
 					"; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
 			}
 			return pl
@@ -135,18 +144,25 @@ func (p *Planner) plan(sql string) *Plan {
 	switch v.kind {
 	case Local:
 		pl.Kind = Local
-		pl.Calls = a.toCalls(v.calls)
+		pl.Calls = a.toCalls(v)
 		pl.Columns = v.columns
 	case Bind:
 		pl.Kind = Bind
-		pl.Calls = a.toCalls(v.calls)
-		pl.SQL, pl.Edits = a.render(v.calls, pl.Calls, maxParam)
+		pl.Calls = a.toCalls(v)
+		pl.SQL, pl.Edits = a.render(v, pl.Calls, maxParam)
 	case Refuse:
 		pl.Kind = Refuse
-		pl.Calls = a.toCalls(v.calls)
+		pl.Calls = a.toCalls(v)
 		pl.Reason = v.reason
 	}
 	return pl
+}
+
+// planInsert allocates a Plan and its Insert together.
+type planInsert struct {
+	Plan
+	Insert Insert
+	bufs   insertBufs
 }
 
 // split returns the statements of the token stream as token ranges
@@ -202,8 +218,30 @@ func (a *analyzer) split(buf [][2]int) [][2]int {
 type verdict struct {
 	kind    Kind
 	reason  string
-	calls   []int // the managed calls, indices into a.calls
+	c0, c1  int // the statement's calls are a.calls[c0:c1]
+	n       int // how many of them are managed
 	columns []string
+}
+
+// managedCalls calls f for each managed call of v, in order.
+func (a *analyzer) managedCalls(v verdict, f func(k int, cs *callSite)) {
+	k := 0
+	for ci := v.c0; ci < v.c1; ci++ {
+		if cs := &a.calls[ci]; cs.managed {
+			f(k, cs)
+			k++
+		}
+	}
+}
+
+// firstManaged returns v's first managed call.
+func (a *analyzer) firstManaged(v verdict) *callSite {
+	for ci := v.c0; ci < v.c1; ci++ {
+		if a.calls[ci].managed {
+			return &a.calls[ci]
+		}
+	}
+	return nil
 }
 
 // managed reports whether seqshim answers the call.
@@ -227,7 +265,7 @@ func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
 			nextOrSet = true
 		}
 	}
-	var v verdict
+	v := verdict{c0: c0, c1: c1}
 	all := 0
 	for ci := c0; ci < c1; ci++ {
 		cs := &a.calls[ci]
@@ -236,18 +274,22 @@ func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
 		}
 		all++
 		if a.managed(cs) {
-			v.calls = append(v.calls, ci)
+			cs.managed = true
+			v.n++
 		}
 	}
-	if len(v.calls) == 0 {
+	if v.n == 0 {
 		return verdict{kind: Pass}
 	}
 	refuse := func(reason string) verdict {
 		v.kind, v.reason = Refuse, reason
 		return v
 	}
-	for _, ci := range v.calls {
+	for ci := c0; ci < c1; ci++ {
 		cs := &a.calls[ci]
+		if !cs.managed {
+			continue
+		}
 		if cs.bad != badNone {
 			return refuse(a.badReason(cs))
 		}
@@ -264,14 +306,17 @@ func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
 			return refuse(a.unsupportedReason(cs))
 		}
 	}
-	if len(v.calls) == all {
+	if v.n == all {
 		if cols, ok := a.localColumns(lo, hi); ok {
 			v.kind, v.columns = Local, cols
 			return v
 		}
 	}
-	for _, ci := range v.calls {
+	for ci := c0; ci < c1; ci++ {
 		cs := &a.calls[ci]
+		if !cs.managed {
+			continue
+		}
 		text := a.callText(cs)
 		if cs.nameParam > 0 {
 			return refuse(text + " takes the sequence name from a parameter; seqshim resolves such a name only in a statement made of sequence calls alone: run SELECT " +
@@ -346,64 +391,74 @@ func reserved(k keyword) bool {
 }
 
 // toCalls converts call sites to Calls.
-func (a *analyzer) toCalls(idx []int) []Call {
-	calls := make([]Call, len(idx))
-	for k, ci := range idx {
-		cs := &a.calls[ci]
-		calls[k] = Call{
+func (a *analyzer) toCalls(v verdict) []Call {
+	calls := make([]Call, 0, v.n)
+	a.managedCalls(v, func(_ int, cs *callSite) {
+		calls = append(calls, Call{
 			Func:      cs.fn,
 			Seq:       cs.seq,
 			NameParam: cs.nameParam,
 			Value:     cs.value,
 			IsCalled:  cs.isCalled,
 			Span:      Span{int(a.toks[cs.first].start), int(a.toks[cs.last].end)},
-		}
-	}
+		})
+	})
 	return calls
 }
 
 // render replaces each call with $n::int8 (and adds AS <fn> where the
 // column name would change) and numbers the new parameters.
-func (a *analyzer) render(idx []int, calls []Call, numParams int) (string, []Edit) {
+func (a *analyzer) render(v verdict, calls []Call, numParams int) (string, []Edit) {
 	src := a.src
-	edits := make([]Edit, 0, len(idx)+2)
-	grow := 0
-	for k, ci := range idx {
-		cs := &a.calls[ci]
+	edits := make([]Edit, 0, v.n+2)
+	var b strings.Builder
+	b.Grow(len(src) + v.n*24)
+	var offBuf [8][2]int // where each edit's text is in b
+	offs := offBuf[:0]
+	pos := 0
+	ident := func(i int) bool { return i >= 0 && i < len(src) && isIdentCont(src[i]) }
+	a.managedCalls(v, func(k int, cs *callSite) {
 		s, e := calls[k].Span.Start, calls[k].Span.End
 		n := numParams + 1 + k
 		calls[k].Param = n
-		text := "$" + strconv.Itoa(n) + "::int8"
-		if s > 0 && isIdentCont(src[s-1]) {
-			text = " " + text
+		b.WriteString(src[pos:s])
+		at := b.Len()
+		if ident(s - 1) {
+			b.WriteByte(' ')
 		}
-		alias := " AS " + cs.fn.String()
+		var num [20]byte
+		b.WriteByte('$')
+		b.Write(strconv.AppendInt(num[:0], int64(n), 10))
+		b.WriteString("::int8")
 		if int(cs.aliasAt) == e {
-			text += alias
+			b.WriteString(" AS ")
+			b.WriteString(cs.fn.String())
 		}
-		if e < len(src) && isIdentCont(src[e]) {
-			text += " "
+		if ident(e) {
+			b.WriteByte(' ')
 		}
-		edits = append(edits, Edit{Start: s, End: e, Text: text})
-		grow += len(text) - (e - s)
+		edits = append(edits, Edit{Start: s, End: e})
+		offs = append(offs, [2]int{at, b.Len()})
+		pos = e
 		if at := int(cs.aliasAt); at > e {
-			if at < len(src) && isIdentCont(src[at]) {
-				alias += " "
+			b.WriteString(src[pos:at])
+			ins := b.Len()
+			b.WriteString(" AS ")
+			b.WriteString(cs.fn.String())
+			if ident(at) {
+				b.WriteByte(' ')
 			}
-			edits = append(edits, Edit{Start: at, End: at, Text: alias})
-			grow += len(alias)
+			edits = append(edits, Edit{Start: at, End: at})
+			offs = append(offs, [2]int{ins, b.Len()})
+			pos = at
 		}
-	}
-	var b strings.Builder
-	b.Grow(len(src) + grow)
-	pos := 0
-	for _, ed := range edits {
-		b.WriteString(src[pos:ed.Start])
-		b.WriteString(ed.Text)
-		pos = ed.End
-	}
+	})
 	b.WriteString(src[pos:])
-	return b.String(), edits
+	out := b.String()
+	for k := range edits {
+		edits[k].Text = out[offs[k][0]:offs[k][1]]
+	}
+	return out, edits
 }
 
 // callText returns the call's text as written, shortened when long.
