@@ -6,7 +6,8 @@
 //
 // Commands:
 //
-//	demo        show the block cache handing out values
+//	demo        an order service on PostgreSQL and DynamoDB through seqshim
+//	bench       native pgx, seqshim, DynamoDB per value and the bare cache, side by side
 //	table       table create: create the DynamoDB table if absent
 //	create      create a sequence in the store
 //	get         show a sequence and its next value
@@ -36,7 +37,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "show the block cache handing out values", runDemo},
+		{"demo", "an order service on PostgreSQL and DynamoDB through seqshim", runDemo},
+		{"bench", "native pgx, seqshim, DynamoDB per value and the bare cache, side by side", runBench},
 		{"table", "table create: create the DynamoDB table if absent", runTable},
 		{"create", "create a sequence in the store", runCreate},
 		{"get", "show a sequence and its next value", runGet},

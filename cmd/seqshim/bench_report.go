@@ -1,0 +1,309 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// histogram records latencies in nanoseconds.
+type histogram struct{ h *hdrhistogram.Histogram }
+
+// histMax is the largest latency recorded as itself; longer ones count as
+// histMax.
+const histMax = int64(time.Minute)
+
+func newHistogram() *histogram { return &histogram{hdrhistogram.New(1, histMax, 3)} }
+
+func (h *histogram) record(d time.Duration) {
+	_ = h.h.RecordValue(min(max(int64(d), 1), histMax)) // in range: cannot fail
+}
+
+func (h *histogram) merge(o *histogram) { h.h.Merge(o.h) }
+
+func (h *histogram) quantile(q float64) time.Duration {
+	return time.Duration(h.h.ValueAtQuantile(q))
+}
+
+// benchReport is what `seqshim bench --json` prints.
+type benchReport struct {
+	Settings benchSettings `json:"settings"`
+	Results  []benchResult `json:"results"`
+}
+
+type benchSettings struct {
+	Duration  string `json:"duration_per_cell"`
+	Rounds    int    `json:"rounds"`
+	Callers   []int  `json:"callers"`
+	BlockSize int64  `json:"block_size"`
+	CPUs      int    `json:"cpus"`
+	GOOS      string `json:"goos"`
+	GOARCH    string `json:"goarch"`
+	Go        string `json:"go"`
+	Endpoint  string `json:"dynamodb_endpoint"`
+	Histogram string `json:"histogram"`
+}
+
+// benchResult is one contender at one concurrency. Latencies are in
+// microseconds.
+type benchResult struct {
+	Contender string  `json:"contender"`
+	About     string  `json:"about"`
+	Callers   int     `json:"callers"`
+	Ops       int64   `json:"ops"`
+	Seconds   float64 `json:"seconds"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+	P50us     float64 `json:"p50_us"`
+	P99us     float64 `json:"p99_us"`
+	P999us    float64 `json:"p999_us"`
+	MaxUs     float64 `json:"max_us"`
+	Baseline  string  `json:"baseline"`
+	// Ratio is OpsPerSec over the baseline's at the same concurrency;
+	// 0 when the baseline did not run.
+	Ratio float64 `json:"ratio_to_native"`
+	// DynamoRequests counts requests sent to DynamoDB during the measured
+	// time (block reservations, or one UpdateItem per value); DynamoShare
+	// is their share of the calls.
+	DynamoRequests int64   `json:"dynamodb_requests"`
+	DynamoShare    float64 `json:"dynamodb_share"`
+	ReachesDynamo  bool    `json:"reaches_dynamodb"`
+}
+
+func (r *benchReport) add(c *cell) {
+	us := func(q float64) float64 { return float64(c.hist.quantile(q)) / 1e3 }
+	res := benchResult{
+		Contender:      c.c.name,
+		About:          c.c.about,
+		Callers:        c.callers,
+		Ops:            c.ops,
+		Seconds:        c.elapsed.Seconds(),
+		OpsPerSec:      float64(c.ops) / c.elapsed.Seconds(),
+		P50us:          us(50),
+		P99us:          us(99),
+		P999us:         us(99.9),
+		MaxUs:          float64(c.hist.h.Max()) / 1e3,
+		Baseline:       c.c.baseline,
+		DynamoRequests: c.requests,
+		ReachesDynamo:  c.c.requests != nil,
+	}
+	if c.ops > 0 {
+		res.DynamoShare = float64(c.requests) / float64(c.ops)
+	}
+	r.Results = append(r.Results, res)
+}
+
+// ratios fills each result's ratio to its baseline.
+func (r *benchReport) ratios() {
+	for i := range r.Results {
+		res := &r.Results[i]
+		for _, b := range r.Results {
+			if b.Contender == res.Baseline && b.Callers == res.Callers && b.OpsPerSec > 0 {
+				res.Ratio = res.OpsPerSec / b.OpsPerSec
+			}
+		}
+	}
+}
+
+func (r *benchReport) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeTable prints the results for people, one block per concurrency.
+func (r *benchReport) writeTable(w io.Writer) {
+	s := r.Settings
+	fmt.Fprintf(w, "seqshim bench: %d CPUs %s/%s %s, DynamoDB %s, %s per cell in %d turns, block size %d\n\n",
+		s.CPUs, s.GOOS, s.GOARCH, s.Go, s.Endpoint, s.Duration, s.Rounds, s.BlockSize)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "contender\tcallers\tops/s\tp50\tp99\tp99.9\tvs native\tDynamoDB share\t")
+	last := 0
+	for _, res := range r.Results {
+		if last != 0 && res.Callers != last {
+			fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
+		}
+		last = res.Callers
+		ratio := "-"
+		if res.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2fx", res.Ratio)
+		}
+		if res.Contender == res.Baseline {
+			ratio = "1x"
+		}
+		share := "-"
+		if res.ReachesDynamo {
+			share = fmt.Sprintf("%.3f%%", 100*res.DynamoShare)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%v\t%v\t%s\t%s\t\n", res.Contender, res.Callers, humanRate(res.OpsPerSec),
+			usDur(res.P50us), usDur(res.P99us), usDur(res.P999us), ratio, share)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nvs native: ops/s over the native contender's at the same concurrency (nextval/native for dynamodb-updateitem and cache-next).")
+	fmt.Fprintln(w, "DynamoDB share: requests sent to DynamoDB per call. Contenders:")
+	seen := make(map[string]bool)
+	for _, res := range r.Results {
+		if !seen[res.Contender] {
+			seen[res.Contender] = true
+			fmt.Fprintf(w, "  %-24s %s\n", res.Contender, res.About)
+		}
+	}
+}
+
+func usDur(us float64) time.Duration { return roundSig(time.Duration(us * 1e3)) }
+
+func humanRate(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// plot draws throughput, p50 and p99 latency against the number of
+// callers, one line per contender, on log scales, with the legend on the
+// right.
+func (r *benchReport) plot(file string) error {
+	panels := []struct {
+		title, unit string
+		value       func(benchResult) float64
+	}{
+		{"Throughput", "calls/s", func(b benchResult) float64 { return b.OpsPerSec }},
+		{"Latency p50", "µs", func(b benchResult) float64 { return b.P50us }},
+		{"Latency p99", "µs", func(b benchResult) float64 { return b.P99us }},
+	}
+	var names []string
+	for _, res := range r.Results {
+		if !slices.Contains(names, res.Contender) {
+			names = append(names, res.Contender)
+		}
+	}
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
+	legend.TextStyle.Font.Size = vg.Points(11)
+	var plots []*plot.Plot
+	for pi, pn := range panels {
+		p := plot.New()
+		p.Title.Text = pn.title
+		p.X.Label.Text = "concurrent callers"
+		p.Y.Label.Text = pn.unit + " (log scale)"
+		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+		p.X.Tick.Marker = callerTicks(r.Settings.Callers)
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Add(plotter.NewGrid())
+		for ni, name := range names {
+			var xys plotter.XYs
+			for _, res := range r.Results {
+				if v := pn.value(res); res.Contender == name && v > 0 {
+					xys = append(xys, plotter.XY{X: float64(res.Callers), Y: v})
+				}
+			}
+			if len(xys) == 0 {
+				continue
+			}
+			line, points, err := plotter.NewLinePoints(xys)
+			if err != nil {
+				return fmt.Errorf("plot: %w", err)
+			}
+			line.Color, points.Color = seriesColor(name), seriesColor(name)
+			line.Width = vg.Points(1.8)
+			if strings.HasSuffix(name, "/native") {
+				line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			points.Shape = plotutil.Shape(ni)
+			points.Radius = vg.Points(3.5)
+			p.Add(line, points)
+			if pi == 0 {
+				legend.Add(name, line, points)
+			}
+		}
+		plots = append(plots, p)
+	}
+
+	const w, h = 15 * vg.Inch, 5 * vg.Inch
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	legendW := 2.6 * vg.Inch
+	area := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: dc.Min, Max: vg.Point{X: dc.Max.X - legendW, Y: dc.Max.Y}}}
+	canvases := plot.Align([][]*plot.Plot{plots}, draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Inch / 4, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8}, area)
+	for i, p := range plots {
+		p.Draw(canvases[0][i])
+	}
+	s := r.Settings
+	note := plot.New()
+	note.HideAxes()
+	legendArea := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+		Min: vg.Point{X: dc.Max.X - legendW + vg.Inch/8, Y: dc.Min.Y + vg.Inch/2},
+		Max: vg.Point{X: dc.Max.X - vg.Inch/8, Y: dc.Max.Y - vg.Inch/2}}}
+	legend.Draw(legendArea)
+	caption := fmt.Sprintf("%d CPUs, %s per cell, block %d\nnative: dashed", s.CPUs, s.Duration, s.BlockSize)
+	sty := legend.TextStyle
+	sty.Font.Size = vg.Points(9)
+	legendArea.FillText(sty, vg.Point{X: legendArea.Min.X, Y: legendArea.Min.Y}, caption)
+
+	f, err := createFile(file)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("plot: writing %s: %w", file, err)
+	}
+	return f.Close()
+}
+
+// callerTicks marks exactly the concurrencies measured.
+func callerTicks(callers []int) plot.ConstantTicks {
+	var ticks []plot.Tick
+	for _, n := range callers {
+		ticks = append(ticks, plot.Tick{Value: float64(n), Label: fmt.Sprint(n)})
+	}
+	return ticks
+}
+
+// seriesColor gives each workload a colour; native and seqshim of one
+// workload share it (native is dashed).
+func seriesColor(name string) color.Color {
+	workload, _, _ := strings.Cut(name, "/")
+	switch workload {
+	case "nextval":
+		return color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	case "insert":
+		return color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
+	case "insert-bigserial":
+		return color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
+	case "dynamodb-updateitem":
+		return color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	case "cache-next":
+		return color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}
+	}
+	h := 0
+	for _, c := range workload {
+		h = h*31 + int(c)
+	}
+	return color.RGBA{R: uint8(h), G: uint8(h >> 8), B: uint8(h >> 16), A: 0xff}
+}
+
+// createFile creates file, and its directory when missing.
+func createFile(file string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(file)
+}
