@@ -8,6 +8,7 @@
 //
 //	demo        an order service on PostgreSQL and DynamoDB through seqshim
 //	bench       native pgx, seqshim, DynamoDB per value and the bare cache, side by side
+//	stress      worker processes insert through seqshim while some are SIGKILLed; check the ids
 //	table       table create: create the DynamoDB table if absent
 //	create      create a sequence in the store
 //	get         show a sequence and its next value
@@ -39,12 +40,16 @@ func commands() []command {
 	return []command{
 		{"demo", "an order service on PostgreSQL and DynamoDB through seqshim", runDemo},
 		{"bench", "native pgx, seqshim, DynamoDB per value and the bare cache, side by side", runBench},
+		{"stress", "worker processes insert through seqshim while some are SIGKILLed; check the ids", runStress},
 		{"table", "table create: create the DynamoDB table if absent", runTable},
 		{"create", "create a sequence in the store", runCreate},
 		{"get", "show a sequence and its next value", runGet},
 		{"list", "list the store's sequences", runList},
 		{"setval", "set a sequence's value, as setval does", runSetval},
 		{"drop", "drop a sequence from the store", runDrop},
+		{"import", "import database sequences into the store and cap them", runImport},
+		{"export", "the rollback: lift the caps, move database sequences past the store", runExport},
+		{"status", "per sequence: store next, database last value and cap, margin", runStatus},
 	}
 }
 
