@@ -240,7 +240,7 @@ func createUncapped(ctx context.Context, store seqcache.Store, st Step, capErr e
 	st.Applied = true
 	st.Warning = fmt.Sprintf("sequence %s was imported into the store at %d but the database's own sequence could not be capped (%v): "+
 		"native instances can draw %d more values before they reach the store's; have the sequence's owner run: %s",
-		st.Key, st.Spec.Start, capErr, remainingBetween(*st.Native, st.Native.LastValue, st.Cap), st.SQL[0])
+		st.Key, st.Spec.Start, capErr, nativeLeft(*st.Native, st.Cap), st.SQL[0])
 	st.Note = "created in the store at " + strconv.FormatInt(st.Spec.Start, 10) + "; the database is NOT capped"
 	return st, false, nil
 }

@@ -213,7 +213,7 @@ func planCreate(st Step, n Native, gap int64) Step {
 	st.Action, st.Spec, st.Cap, st.StoreNext = ActionCreate, spec, limit, start
 	st.SQL = []string{capSQL(n, limit)}
 	st.Note = fmt.Sprintf("create in the store at %d; cap the database at %s %d (%s %d, %d value(s) left to native instances)",
-		start, limitWord(n), limit, lastWord(n), base, remainingBetween(n, base, limit))
+		start, limitWord(n), limit, lastWord(n), base, nativeLeft(n, limit))
 	return st
 }
 
@@ -487,6 +487,17 @@ func min2(asc bool, a, b int64) int64 {
 		return a
 	}
 	return b
+}
+
+// nativeLeft is the number of values n can still hand out with limit.
+func nativeLeft(n Native, limit int64) int64 {
+	if !n.Called {
+		if before(n.Ascending(), limit, n.LastValue) {
+			return 0
+		}
+		return remainingBetween(n, n.LastValue, limit) + 1
+	}
+	return remainingBetween(n, n.LastValue, limit)
 }
 
 // remainingAfter is the number of values after v up to n's limit.

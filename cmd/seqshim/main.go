@@ -15,6 +15,9 @@
 //	list        list the store's sequences
 //	setval      set a sequence's value, as setval does
 //	drop        drop a sequence from the store
+//	import      import database sequences into the store and cap them
+//	export      the rollback: lift the caps, move database sequences past the store
+//	status      per sequence: store next, database last value and cap, margin
 //
 // Exit codes: 0 ok, 1 failure, 2 usage.
 package main

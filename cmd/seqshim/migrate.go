@@ -1,0 +1,460 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/seqshim/seqshim/migrate"
+	"github.com/seqshim/seqshim/seqcache"
+)
+
+// migrateFlags are the flags of import, export and status.
+type migrateFlags struct {
+	*storeFlags
+	databaseURL string
+	only        string
+	allow, deny string
+	gap         int64
+	dryRun      bool
+	lockTimeout time.Duration
+}
+
+func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
+	f := &migrateFlags{storeFlags: addStoreFlags(fs)}
+	fs.StringVar(&f.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&f.only, "only", "", "comma-separated sequence names (default: every sequence)")
+	fs.StringVar(&f.allow, "allow", os.Getenv("SEQSHIM_ALLOW"), "comma-separated patterns of managed sequences, as seqshim.allow (env SEQSHIM_ALLOW)")
+	fs.StringVar(&f.deny, "deny", os.Getenv("SEQSHIM_DENY"), "comma-separated patterns left to PostgreSQL, as seqshim.deny (env SEQSHIM_DENY)")
+	if withGap {
+		fs.Int64Var(&f.gap, "gap", migrate.DefaultGap, "values between the database's side and the store's")
+		fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and change nothing")
+		fs.DurationVar(&f.lockTimeout, "lock-timeout", migrate.DefaultLockTimeout, "bound on the wait for a sequence's lock")
+	}
+	return f
+}
+
+// options checks the flags and returns the migration options.
+func (f *migrateFlags) options() (migrate.Options, error) {
+	if f.gap < 1 && f.gap != 0 {
+		return migrate.Options{}, fmt.Errorf("%w: -gap %d: want a positive number of values", errUsage, f.gap)
+	}
+	if f.lockTimeout < 0 {
+		return migrate.Options{}, fmt.Errorf("%w: -lock-timeout %s: want a positive duration", errUsage, f.lockTimeout)
+	}
+	o := migrate.Options{
+		Gap: f.gap, Schema: f.schema, LockTimeout: f.lockTimeout,
+		Allow: splitList(f.allow), Deny: splitList(f.deny),
+		Logger: slog.New(slog.DiscardHandler), // the command prints what happens
+	}
+	for _, name := range splitList(f.only) {
+		key, err := f.key(name)
+		if err != nil {
+			return o, err
+		}
+		o.Only = append(o.Only, key)
+	}
+	return o, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// openBoth opens the database and the store.
+func (f *migrateFlags) openBoth(ctx context.Context) (*sql.DB, seqcache.Store, error) {
+	if f.databaseURL == "" {
+		return nil, nil, fmt.Errorf("%w: no database: set -database-url or DATABASE_URL", errUsage)
+	}
+	store, err := f.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := sql.Open("pgx", f.databaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: -database-url: %v", errUsage, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	return db, store, nil
+}
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: seqshim import [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
+
+Creates each database sequence in the store at last_value + gap*increment
+(next value + gap*increment when never called) with the same parameters,
+and caps the database's own sequence just below (ALTER SEQUENCE ... MAXVALUE,
+MINVALUE when descending, NO CYCLE), so that instances still on native
+sequences and instances on seqshim draw from disjoint ranges. Prints the
+plan first; running it again changes nothing.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	mf := addMigrateFlags(fs, true)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	opts, err := mf.options()
+	if err != nil {
+		return err
+	}
+	db, store, err := mf.openBoth(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	plan, err := migrate.PlanImport(ctx, db, store, opts)
+	if err != nil {
+		return storeHint(err)
+	}
+	return mf.apply(ctx, stdout, "import", plan, func() ([]migrate.Step, error) {
+		return migrate.Import(ctx, db, store, opts)
+	})
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: seqshim export [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
+
+The rollback of import: for each sequence in the store, restores the database
+sequence's MINVALUE, MAXVALUE and CYCLE from the store and moves it with
+setval so that its next value is the store's next + gap*increment (never
+backwards), so that native sequences take over without collision. The gap
+must cover what instances still on seqshim reserve until they are gone.
+Prints the plan first; running it again changes nothing.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	mf := addMigrateFlags(fs, true)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	opts, err := mf.options()
+	if err != nil {
+		return err
+	}
+	db, store, err := mf.openBoth(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	plan, err := migrate.PlanExport(ctx, db, store, opts)
+	if err != nil {
+		return storeHint(err)
+	}
+	return mf.apply(ctx, stdout, "export", plan, func() ([]migrate.Step, error) {
+		return migrate.Export(ctx, db, store, opts)
+	})
+}
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: seqshim status [-database-url URL] [-only a,b] [flags]
+
+Per sequence: the store's next value, the database's last value and cap, and
+the margin between them. Exits with 1 when a range could overlap.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	mf := addMigrateFlags(fs, false)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	opts, err := mf.options()
+	if err != nil {
+		return err
+	}
+	db, store, err := mf.openBoth(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	states, err := migrate.Status(ctx, db, store, opts)
+	if err != nil {
+		return storeHint(err)
+	}
+	out := make([]jsonState, len(states))
+	var overlaps []string
+	for i, s := range states {
+		out[i] = toJSONState(s)
+		if s.Overlap {
+			overlaps = append(overlaps, s.Key)
+		}
+	}
+	err = mf.print(stdout, out, func(w io.Writer) {
+		if len(states) == 0 {
+			fmt.Fprintln(w, "no sequences")
+			return
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEQUENCE\tPHASE\tSTORE NEXT\tDB LAST\tDB CAP\tMARGIN\tNOTE")
+		for _, s := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Sequence, s.Phase,
+				storeNextText(s.Store), lastText(s.Database),
+				capText(s.Database), strconv.FormatInt(s.Margin, 10), s.Note)
+		}
+		tw.Flush()
+	})
+	if err != nil {
+		return err
+	}
+	if len(overlaps) > 0 {
+		return fmt.Errorf("%d sequence(s) could overlap: %s: fix: `seqshim import --only NAME` caps the database below the store, "+
+			"`seqshim export --only NAME` moves it past the store", len(overlaps), strings.Join(overlaps, ", "))
+	}
+	return nil
+}
+
+// apply prints the plan, then, unless -dry-run or nothing is to be done,
+// carries it out and prints the result.
+func (f *migrateFlags) apply(ctx context.Context, stdout io.Writer, verb string, plan []migrate.Step, do func() ([]migrate.Step, error)) error {
+	var todo int
+	var planErrs []error
+	for _, s := range plan {
+		switch s.Action {
+		case migrate.ActionFail:
+			planErrs = append(planErrs, s.Err)
+		case migrate.ActionDone, migrate.ActionSkip:
+		default:
+			todo++
+		}
+	}
+	report := jsonReport{Command: verb, DryRun: f.dryRun, Gap: f.gap, Plan: toJSONSteps(plan)}
+	var result []migrate.Step
+	var err error
+	if !f.dryRun && todo > 0 {
+		result, err = do()
+		report.Result = toJSONSteps(result)
+	} else {
+		err = errors.Join(planErrs...)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	perr := f.print(stdout, report, func(w io.Writer) {
+		fmt.Fprintf(w, "%s plan (gap %d):\n", verb, f.gap)
+		printSteps(w, plan, true)
+		switch {
+		case len(plan) == 0:
+			fmt.Fprintln(w, "no sequences selected")
+		case f.dryRun:
+			fmt.Fprintln(w, "dry run: nothing changed")
+		case todo == 0 && len(planErrs) == 0:
+			fmt.Fprintf(w, "nothing to do: every sequence is already %sed; nothing changed\n", verb)
+		case todo == 0:
+			fmt.Fprintln(w, "nothing changed")
+		default:
+			fmt.Fprintln(w, "\nresult:")
+			printSteps(w, result, false)
+			var applied int
+			for _, s := range result {
+				if s.Applied {
+					applied++
+				}
+			}
+			fmt.Fprintf(w, "%d sequence(s) changed\n", applied)
+		}
+	})
+	if err != nil {
+		return storeHint(err)
+	}
+	return perr
+}
+
+// printSteps prints one line per step, then the statements (withSQL) and
+// the warnings.
+func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range steps {
+		detail := s.Note
+		if s.Err != nil {
+			detail = s.Err.Error()
+		}
+		action := string(s.Action)
+		if s.Applied {
+			action += " ✓"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Key, action, detail)
+	}
+	tw.Flush()
+	for _, s := range steps {
+		for _, q := range s.SQL {
+			if withSQL {
+				fmt.Fprintf(w, "    %s: %s\n", s.Key, q)
+			}
+		}
+		if s.Warning != "" {
+			fmt.Fprintf(w, "  WARNING: %s\n", s.Warning)
+		}
+	}
+}
+
+// storeHint adds the command that creates a missing DynamoDB table.
+func storeHint(err error) error {
+	if err != nil && strings.Contains(err.Error(), "ResourceNotFoundException") {
+		return fmt.Errorf("%w\nfix: create the table with `seqshim table create -store dynamodb://TABLE`", err)
+	}
+	return err
+}
+
+// jsonReport is what import and export print with -json.
+type jsonReport struct {
+	Command string     `json:"command"`
+	DryRun  bool       `json:"dry_run"`
+	Gap     int64      `json:"gap"`
+	Plan    []jsonStep `json:"plan"`
+	Result  []jsonStep `json:"result"` // null when nothing was carried out
+}
+
+type jsonStep struct {
+	Sequence   string      `json:"sequence"`
+	Action     string      `json:"action"`
+	Applied    bool        `json:"applied"`
+	Database   *jsonNative `json:"database"` // before the step
+	Store      *jsonSeq    `json:"store"`    // before the step
+	StoreStart *int64      `json:"store_start,omitempty"`
+	Cap        *int64      `json:"database_limit,omitempty"`
+	StoreNext  *int64      `json:"store_next,omitempty"`
+	NativeNext *int64      `json:"database_next,omitempty"`
+	SQL        []string    `json:"sql"`
+	Note       string      `json:"note,omitempty"`
+	Warning    string      `json:"warning,omitempty"`
+	Error      string      `json:"error,omitempty"`
+}
+
+type jsonNative struct {
+	DataType  string `json:"data_type"`
+	Start     int64  `json:"start"`
+	Increment int64  `json:"increment"`
+	MinValue  int64  `json:"minvalue"`
+	MaxValue  int64  `json:"maxvalue"`
+	Cycle     bool   `json:"cycle"`
+	Cache     int64  `json:"cache"`
+	LastValue int64  `json:"last_value"`
+	IsCalled  bool   `json:"is_called"`
+}
+
+func toJSONNative(n *migrate.Native) *jsonNative {
+	if n == nil {
+		return nil
+	}
+	return &jsonNative{n.DataType, n.Start, n.Increment, n.MinValue, n.MaxValue, n.Cycle, n.Cache, n.LastValue, n.Called}
+}
+
+func toJSONSeq(s *seqcache.Sequence) *jsonSeq {
+	if s == nil {
+		return nil
+	}
+	j := jsonSeq{s.Name, s.Start, s.Increment, s.MinValue, s.MaxValue, s.Cycle, s.Cache, s.Ordered, nil}
+	if !s.Exhausted {
+		next := s.Next
+		j.Next = &next
+	}
+	return &j
+}
+
+func toJSONSteps(steps []migrate.Step) []jsonStep {
+	if steps == nil {
+		return nil
+	}
+	out := make([]jsonStep, len(steps))
+	for i, s := range steps {
+		j := jsonStep{Sequence: s.Key, Action: string(s.Action), Applied: s.Applied,
+			Database: toJSONNative(s.Native), Store: toJSONSeq(s.Store), SQL: s.SQL,
+			Note: s.Note, Warning: s.Warning}
+		if j.SQL == nil {
+			j.SQL = []string{}
+		}
+		if s.Err != nil {
+			j.Error = s.Err.Error()
+		}
+		ptr := func(v int64) *int64 { return &v }
+		switch s.Action {
+		case migrate.ActionCreate:
+			j.StoreStart, j.Cap, j.StoreNext = ptr(s.Spec.Start), ptr(s.Cap), ptr(s.StoreNext)
+		case migrate.ActionCap, migrate.ActionStop:
+			j.Cap, j.StoreNext = ptr(s.Cap), ptr(s.StoreNext)
+		case migrate.ActionRestore:
+			j.Cap = ptr(s.Cap)
+			if !s.NativeExhausted {
+				j.NativeNext = ptr(s.NativeNext)
+			}
+		}
+		out[i] = j
+	}
+	return out
+}
+
+// jsonState is one sequence of status -json.
+type jsonState struct {
+	Sequence  string      `json:"sequence"`
+	Phase     string      `json:"phase"`
+	Overlap   bool        `json:"overlap"`
+	Margin    int64       `json:"margin"`
+	Database  *jsonNative `json:"database"`
+	Store     *jsonSeq    `json:"store"`
+	Note      string      `json:"note"`
+}
+
+func toJSONState(s migrate.State) jsonState {
+	j := jsonState{Sequence: s.Key, Phase: string(s.Phase), Overlap: s.Overlap, Margin: s.Margin,
+		Database: toJSONNative(s.Native), Store: toJSONSeq(s.Store), Note: s.Note}
+	return j
+}
+
+func storeNextText(s *jsonSeq) string {
+	switch {
+	case s == nil:
+		return "-"
+	case s.Next == nil:
+		return "exhausted"
+	}
+	return strconv.FormatInt(*s.Next, 10)
+}
+
+func lastText(n *jsonNative) string {
+	switch {
+	case n == nil:
+		return "-"
+	case !n.IsCalled:
+		return "(next " + strconv.FormatInt(n.LastValue, 10) + ")"
+	}
+	return strconv.FormatInt(n.LastValue, 10)
+}
+
+func capText(n *jsonNative) string {
+	if n == nil {
+		return "-"
+	}
+	if n.Increment < 0 {
+		return "min " + strconv.FormatInt(n.MinValue, 10)
+	}
+	return "max " + strconv.FormatInt(n.MaxValue, 10)
+}
