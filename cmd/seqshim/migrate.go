@@ -414,13 +414,13 @@ func toJSONSteps(steps []migrate.Step) []jsonStep {
 
 // jsonState is one sequence of status -json.
 type jsonState struct {
-	Sequence  string      `json:"sequence"`
-	Phase     string      `json:"phase"`
-	Overlap   bool        `json:"overlap"`
-	Margin    int64       `json:"margin"`
-	Database  *jsonNative `json:"database"`
-	Store     *jsonSeq    `json:"store"`
-	Note      string      `json:"note"`
+	Sequence string      `json:"sequence"`
+	Phase    string      `json:"phase"`
+	Overlap  bool        `json:"overlap"`
+	Margin   int64       `json:"margin"`
+	Database *jsonNative `json:"database"`
+	Store    *jsonSeq    `json:"store"`
+	Note     string      `json:"note"`
 }
 
 func toJSONState(s migrate.State) jsonState {
