@@ -1,0 +1,181 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/internal/testenv"
+)
+
+var stressDuration = flag.Duration("stress.duration", 20*time.Second, "how long TestStress's workers insert")
+
+// stressReport is the part of `seqshim stress -json`'s report the test
+// reads; the test checks the table and the store itself.
+type stressReport struct {
+	Kills            int      `json:"kills"`
+	Incarnations     int      `json:"incarnations"`
+	Rows             int64    `json:"rows"`
+	Gaps             int64    `json:"gaps"`
+	LostAtStop       int64    `json:"lost_at_stop"`
+	LostToKills      int64    `json:"lost_to_kills"`
+	UniqueViolations int      `json:"unique_violations"`
+	Failures         []string `json:"failures"`
+	OK               bool     `json:"ok"`
+}
+
+// TestStress runs `seqshim stress`: 6 worker processes, 8 goroutines
+// each, insert through seqshim into one table whose primary key comes
+// from one DynamoDB sequence with blocks of 100, while the supervisor
+// SIGKILLs and restarts random workers 12 times. The test then checks the
+// table and the store itself: no unique violation, ids increasing per
+// goroutine of each incarnation, the store past every id, and the values
+// lost to kills within their bound.
+func TestStress(t *testing.T) {
+	url := testenv.DatabaseURL(t)
+	cfg := testenv.AWSConfig(t)
+	const (
+		workers, goroutines, kills = 6, 8, 12
+		block                      = 100
+	)
+	d := *stressDuration
+	if testing.Short() {
+		d = min(d, 8*time.Second)
+	}
+	bin := buildSeqshim(t)
+
+	sfx := testenv.UniqueName("")
+	ns, pgTable := "stress-"+sfx, "stress_"+sfx
+	seqKey := "public." + pgTable + "_id_seq"
+	store, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	native := open(t, "pgx", url)
+	t.Cleanup(func() {
+		native.Exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP SEQUENCE IF EXISTS %s_id_seq", pgTable, pgTable))
+		store.Drop(context.Background(), seqKey)
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "stress", "-json", "-keep",
+		"-duration", d.String(), "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block),
+		"-table", table, "-namespace", ns, "-pg-table", pgTable)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+		cmd.Env = append(cmd.Env, "AWS_REGION="+cfg.Region)
+	}
+	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+		cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var rep stressReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("seqshim stress: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
+	}
+	if runErr != nil || !rep.OK {
+		t.Fatalf("seqshim stress: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
+	}
+	t.Logf("%v, %d workers x %d goroutines, block %d: %d kills, %d incarnations, %d rows; %d values reserved and not in a row: %d lost to kills (%.0f a kill), %d not given back at the final stop",
+		d, workers, goroutines, block, rep.Kills, rep.Incarnations, rep.Rows, rep.Gaps, rep.LostToKills,
+		float64(rep.LostToKills)/float64(max(1, rep.Kills)), rep.LostAtStop)
+
+	// What the supervisor reported, checked against the table and the
+	// store directly.
+	if rep.Kills < 10 || rep.Kills != kills {
+		t.Errorf("%d kills; want %d", rep.Kills, kills)
+	}
+	if rep.Incarnations != workers+rep.Kills {
+		t.Errorf("%d incarnations; want %d workers + %d restarts", rep.Incarnations, workers, rep.Kills)
+	}
+	if rep.UniqueViolations != 0 {
+		t.Errorf("%d unique violations reported", rep.UniqueViolations)
+	}
+	var rows, distinct, maxID int64
+	var perWorker int
+	if err := native.QueryRow(fmt.Sprintf("SELECT count(*), count(DISTINCT id), max(id), count(DISTINCT worker) FROM %s", pgTable)).
+		Scan(&rows, &distinct, &maxID, &perWorker); err != nil {
+		t.Fatal(err)
+	}
+	if rows != rep.Rows || distinct != rows || perWorker != workers {
+		t.Errorf("%d rows, %d distinct ids, rows from %d workers; want %d rows, all distinct, from %d workers",
+			rows, distinct, perWorker, rep.Rows, workers)
+	}
+	// Ids increase in insertion order (n) within each goroutine of each
+	// incarnation, and n numbers its rows 1, 2, 3, ... without a hole.
+	var disorder, holes int
+	if err := native.QueryRow(fmt.Sprintf(`SELECT count(*) FROM (
+		SELECT id, lag(id) OVER (PARTITION BY worker, incarnation, goroutine ORDER BY n) AS prev FROM %s) x
+		WHERE id <= prev`, pgTable)).Scan(&disorder); err != nil {
+		t.Fatal(err)
+	}
+	if err := native.QueryRow(fmt.Sprintf(`SELECT count(*) FROM (
+		SELECT min(n) AS lo, max(n) AS hi, count(*) AS c FROM %s GROUP BY worker, incarnation, goroutine) x
+		WHERE lo <> 1 OR hi <> c`, pgTable)).Scan(&holes); err != nil {
+		t.Fatal(err)
+	}
+	if disorder != 0 || holes != 0 {
+		t.Errorf("%d ids not above their goroutine's previous one, %d goroutines with holes in their numbering", disorder, holes)
+	}
+	sq, err := store.Get(context.Background(), seqKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sq.Exhausted || sq.Next <= maxID {
+		t.Errorf("the store's next value %d is not past the largest id %d", sq.Next, maxID)
+	}
+	gaps := sq.Next - sq.Start - rows
+	if gaps != rep.Gaps || gaps != rep.LostToKills+rep.LostAtStop {
+		t.Errorf("gaps %d (store next %d - 1 - %d rows); report: %d = %d + %d", gaps, sq.Next, rows, rep.Gaps, rep.LostToKills, rep.LostAtStop)
+	}
+	// A kill loses the unused part of the current block and at most one
+	// prefetched block (fetched when half the current one is used): 1.5
+	// blocks, plus a value per goroutine whose insert it interrupted.
+	if bound := int64(rep.Kills) * (block + block/2 + goroutines); rep.LostToKills < 0 || rep.LostToKills > bound {
+		t.Errorf("%d values lost to %d kills; bound %d", rep.LostToKills, rep.Kills, bound)
+	}
+	// A graceful stop loses at most what it could not give back: 1.5 blocks.
+	if bound := int64(workers) * (block + block/2); rep.LostAtStop < 0 || rep.LostAtStop > bound {
+		t.Errorf("%d values lost at the final stop of %d workers; bound %d", rep.LostAtStop, workers, bound)
+	}
+}
+
+// buildSeqshim builds cmd/seqshim into a temporary directory, with the
+// race detector when this test binary has it.
+func buildSeqshim(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build cmd/seqshim: %v", err)
+	}
+	bin := t.TempDir() + "/seqshim"
+	args := []string{"build", "-o", bin}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" && s.Value == "true" {
+				args = append(args, "-race")
+			}
+		}
+	}
+	cmd := exec.Command(goTool, append(args, "github.com/seqshim/seqshim/cmd/seqshim")...)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build cmd/seqshim: %v\n%s", err, out)
+	}
+	return bin
+}
