@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -166,27 +167,31 @@ func (r *benchReport) writeTable(w io.Writer) {
 
 func usDur(us float64) time.Duration { return roundSig(time.Duration(us * 1e3)) }
 
+// humanRate writes a rate with three significant digits: 950, 12.3k, 1.25M.
 func humanRate(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
+	unit := ""
+	for _, u := range []string{"k", "M", "G"} {
+		if v < 999.5 {
+			break
+		}
+		v, unit = v/1000, u
 	}
-	return fmt.Sprintf("%.0f", v)
+	return strconv.FormatFloat(v, 'g', 3, 64) + unit
 }
 
 // plot draws throughput, p50 and p99 latency against the number of
 // callers, one line per contender, on log scales, with the legend on the
 // right.
 func (r *benchReport) plot(file string) error {
+	latLabel := func(us float64) string { return roundSig(time.Duration(us * 1e3)).String() }
 	panels := []struct {
 		title, unit string
 		value       func(benchResult) float64
+		label       func(float64) string
 	}{
-		{"Throughput", "calls/s", func(b benchResult) float64 { return b.OpsPerSec }},
-		{"Latency p50", "µs", func(b benchResult) float64 { return b.P50us }},
-		{"Latency p99", "µs", func(b benchResult) float64 { return b.P99us }},
+		{"Throughput", "calls/s", func(b benchResult) float64 { return b.OpsPerSec }, humanRate},
+		{"Latency p50", "latency", func(b benchResult) float64 { return b.P50us }, latLabel},
+		{"Latency p99", "latency", func(b benchResult) float64 { return b.P99us }, latLabel},
 	}
 	var names []string
 	for _, res := range r.Results {
@@ -205,7 +210,7 @@ func (r *benchReport) plot(file string) error {
 		p.Y.Label.Text = pn.unit + " (log scale)"
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 		p.X.Tick.Marker = callerTicks(r.Settings.Callers)
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = labelledTicks{plot.LogTicks{Prec: -1}, pn.label}
 		p.Add(plotter.NewGrid())
 		for ni, name := range names {
 			var xys plotter.XYs
@@ -266,6 +271,22 @@ func (r *benchReport) plot(file string) error {
 		return fmt.Errorf("plot: writing %s: %w", file, err)
 	}
 	return f.Close()
+}
+
+// labelledTicks are log ticks with labels such as 10k or 1ms.
+type labelledTicks struct {
+	plot.Ticker
+	label func(float64) string
+}
+
+func (t labelledTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := t.Ticker.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = t.label(ticks[i].Value)
+		}
+	}
+	return ticks
 }
 
 // callerTicks marks exactly the concurrencies measured.
