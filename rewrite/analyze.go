@@ -666,18 +666,10 @@ func (a *analyzer) headCall(s, e int) int {
 	return ci
 }
 
-// caseEnd returns the END of the CASE at i, or -1.
+// caseEnd returns the END of the CASE at i, or -1 (the lexer pairs them).
 func (a *analyzer) caseEnd(i, hi int) int {
-	depth := 0
-	for j := i; j < hi; j = a.skip(j) {
-		switch a.kwAt(j, hi) {
-		case kwCase:
-			depth++
-		case kwEnd:
-			if depth--; depth == 0 {
-				return j
-			}
-		}
+	if j := a.pair(i); j > i && j < hi {
+		return j
 	}
 	return -1
 }

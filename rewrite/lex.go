@@ -45,7 +45,7 @@ const (
 // for unquoted identifiers, the key word it spells (kwNone for others).
 type token struct {
 	start, end int32
-	pair       int32 // brackets: index of the matching bracket
+	pair       int32 // brackets, CASE and its END: index of the matching token, or -1
 	call       int32 // 1 + index of the call site that starts at this token, or 0
 	kind       tokKind
 	sub        uint8
@@ -149,6 +149,8 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 	}
 	var stackBuf [32]int32 // open brackets
 	stack := stackBuf[:0]
+	var caseBuf [16]int32 // open CASEs, each with the bracket depth it is at
+	cases := caseBuf[:0]
 	i := 0
 	for i < n {
 		c := src[i]
@@ -259,6 +261,9 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 			if c == '[' {
 				kind = tLBracket
 			}
+			if len(stack) == maxDepth {
+				return toks, 0, false
+			}
 			stack = append(stack, int32(len(toks)))
 		case dClose:
 			kind, i = tRParen, i+1
@@ -270,6 +275,10 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 			}
 			o := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			for len(cases) > 0 && toks[cases[len(cases)-1]].pair > int32(len(stack)) {
+				toks[cases[len(cases)-1]].pair = -1 // a CASE without END inside the brackets
+				cases = cases[:len(cases)-1]
+			}
 			if toks[o].kind+1 != kind { // tLParen+1 == tRParen, tLBracket+1 == tRBracket
 				return toks, 0, false
 			}
@@ -325,11 +334,26 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 			t.start, t.end, t.kind, t.pair, t.kw = int32(start), int32(i), tIdent, -1, lookupKeyword(src[start:i])
 			if afterDot {
 				t.sub = identAfterDot
+			} else if t.kw == kwCase {
+				t.pair = int32(len(stack)) // the depth, until its END is found
+				cases = append(cases, int32(len(toks)-1))
+			} else if t.kw == kwEnd && len(cases) > 0 && toks[cases[len(cases)-1]].pair == int32(len(stack)) {
+				o := cases[len(cases)-1]
+				cases = cases[:len(cases)-1]
+				toks[o].pair, t.pair = int32(len(toks)-1), o
 			}
 		}
 	}
+	for _, o := range cases {
+		toks[o].pair = -1
+	}
 	return toks, maxParam, len(stack) == 0
 }
+
+// maxDepth is the deepest bracket nesting lex accepts. PostgreSQL's parser
+// rejects far shallower nesting (its stack depth limit), so deeper text is
+// passed through for the database to reject.
+const maxDepth = 10000
 
 // skipLineComment returns the end of the -- comment at i (its newline is
 // left to the caller).

@@ -352,10 +352,10 @@ func (a *analyzer) localColumns(lo, hi int) ([]string, bool) {
 			label = i
 		}
 		if label >= 0 {
-			t := &a.toks[label]
 			if !a.isName(label, hi) || a.kwAt(label+1, hi) == kwUescape {
 				return nil, false
 			}
+			t := &a.toks[label]
 			s, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
 			if !ok {
 				return nil, false
