@@ -11,8 +11,8 @@
 // # Lexical rules
 //
 // The lexer knows what PostgreSQL's scanner (scan.l) knows, with
-// standard_conforming_strings on: '...' with '' (so 'C:\' is a complete
-// string), E'...' with backslash escapes, U&'...' and U&"..." with UESCAPE,
+// standard_conforming_strings on: '...' where a doubled quote stands for
+// one (and 'C:\' is a complete string), E'...' with backslash escapes, U&'...' and U&"..." with UESCAPE,
 // B'...', X'...' and N'...', string continuation across a newline,
 // $$...$$ and $tag$...$tag$ (a tag is identifier-like and does not start
 // with a digit; $1 is a parameter; a$$b is an identifier), "quoted
