@@ -251,7 +251,17 @@ var planCases = []planCase{
 	{name: "C:\\ concatenated", sql: `SELECT 'C:\' || nextval('s')::text`, kind: Bind,
 		out: `SELECT 'C:\' || $1::int8::text`, calls: []string{`nextval public.s @"nextval('s')" -> $1`}},
 
+	{name: "insert if not exists", sql: `INSERT INTO t (id, name) SELECT nextval('s'), $1 WHERE NOT EXISTS (SELECT 1 FROM t WHERE name = $1)`, kind: Bind,
+		out:   `INSERT INTO t (id, name) SELECT $2::int8 AS nextval, $1 WHERE NOT EXISTS (SELECT 1 FROM t WHERE name = $1)`,
+		calls: []string{`nextval public.s @"nextval('s')" -> $2`}},
+	{name: "dangling AS (fuzz)", sql: `SELECT CurrvAl('A')AS`, kind: Bind,
+		out: `SELECT $1::int8 AS`, calls: []string{`currval public.a @"CurrvAl('A')" -> $1`}},
+	{name: "comment right after the call", sql: `SELECT nextval('s')/*c*/, 1`, kind: Bind,
+		out: `SELECT $1::int8 AS nextval/*c*/, 1`, calls: []string{`nextval public.s @"nextval('s')" -> $1`}},
+
 	// ---- Refuse: per-row evaluation, or something seqshim does not answer.
+	{name: "batch of ids from generate_series", sql: `SELECT nextval('s') FROM generate_series(1, $1)`, kind: Refuse,
+		calls: []string{`nextval public.s @"nextval('s')"`}, reason: "in SELECT ... FROM;"},
 	{name: "select from", sql: `SELECT nextval('s') FROM t`, kind: Refuse,
 		calls:  []string{`nextval public.s @"nextval('s')"`},
 		reason: `nextval('s') is evaluated once per row in SELECT ... FROM; seqshim answers it once per statement: fetch the values first with SELECT nextval('s') (one call per row) and pass them as parameters, or use a column default`},
