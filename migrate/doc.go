@@ -52,7 +52,8 @@
 // Export is the rollback: for each sequence in the store it lifts the cap
 // (MINVALUE, MAXVALUE and CYCLE back to the store's definition) and moves
 // the database's sequence past everything the store has reserved, plus the
-// gap: the next native value becomes store next + gap*increment. It never
+// gap: the next native value becomes store next + gap*increment, and START
+// WITH is set to it, recording where the database's values resume. It never
 // moves the database's sequence backwards, and a second run changes nothing.
 //
 // # Status
@@ -61,5 +62,7 @@
 // store only, imported (the database's limit is before every value of the
 // store), exported (the database's next value is past the store's next),
 // or overlap: a value one side may still hand out is one the other side
-// has handed out or may hand out.
+// has handed out or may hand out. The database is taken to have handed out
+// the values from its START to its last value: a sequence whose store was
+// created behind it is an overlap, one that export moved is not.
 package migrate

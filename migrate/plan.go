@@ -347,8 +347,15 @@ func planExport(n Native, e seqcache.Sequence, gap int64) Step {
 	default:
 		st.NativeExhausted = true
 	}
-	if restore {
-		st.SQL = append(st.SQL, restoreSQL(n, e))
+	// START WITH records where the database's values resume, past the
+	// store's: it is how Status tells an exported sequence (it jumped over
+	// the store's values) from one that walked through them.
+	startTo := setTo
+	if !clipped {
+		startTo = target
+	}
+	if clauses := exportClauses(n, e, restore, move, startTo); clauses != "" {
+		st.SQL = append(st.SQL, "ALTER SEQUENCE "+n.Ident()+clauses)
 	}
 	if move {
 		st.SQL = append(st.SQL, fmt.Sprintf("SELECT setval(%s, %d, true)", quoteLiteral(n.Ident()), setTo))
@@ -403,11 +410,19 @@ func capSQL(n Native, limit int64) string {
 	return b.String()
 }
 
-// restoreSQL gives n the store's limits and CYCLE back.
-func restoreSQL(n Native, e seqcache.Sequence) string {
-	return "ALTER SEQUENCE " + n.Ident() +
-		" MINVALUE " + strconv.FormatInt(e.MinValue, 10) +
-		" MAXVALUE " + strconv.FormatInt(e.MaxValue, 10) + " " + cycleWord(e.Cycle)
+// exportClauses are the ALTER SEQUENCE clauses of an export: the store's
+// limits and CYCLE back (restore), START WITH the database's next value
+// (move).
+func exportClauses(n Native, e seqcache.Sequence, restore, move bool, start int64) string {
+	var b strings.Builder
+	if restore {
+		b.WriteString(" MINVALUE " + strconv.FormatInt(e.MinValue, 10) +
+			" MAXVALUE " + strconv.FormatInt(e.MaxValue, 10) + " " + cycleWord(e.Cycle))
+	}
+	if move && start != n.Start {
+		b.WriteString(" START WITH " + strconv.FormatInt(start, 10))
+	}
+	return b.String()
 }
 
 func cycleWord(c bool) string {

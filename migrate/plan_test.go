@@ -130,14 +130,16 @@ func TestPlanExport(t *testing.T) {
 	capped.MaxValue = 141
 	st := planExport(capped, e, 100)
 	want := []string{
-		`ALTER SEQUENCE "public"."s" MINVALUE 1 MAXVALUE 9223372036854775807 NO CYCLE`,
+		`ALTER SEQUENCE "public"."s" MINVALUE 1 MAXVALUE 9223372036854775807 NO CYCLE START WITH 600`,
 		`SELECT setval('"public"."s"', 599, true)`,
 	}
 	if st.Action != ActionRestore || strings.Join(st.SQL, ";") != strings.Join(want, ";") || st.NativeNext != 600 || *st.setval != 599 {
 		t.Errorf("export: %s %q next %d", st.Action, st.SQL, st.NativeNext)
 	}
 	// Second run: nothing to do.
-	if st := planExport(asc(599, true), e, 100); st.Action != ActionDone || st.NativeNext != 600 {
+	exported := asc(599, true)
+	exported.Start = 600
+	if st := planExport(exported, e, 100); st.Action != ActionDone || st.NativeNext != 600 {
 		t.Errorf("second export: %s %q %d", st.Action, st.SQL, st.NativeNext)
 	}
 	// Never backwards.
@@ -158,6 +160,8 @@ func TestClassify(t *testing.T) {
 	capped := asc(100, true)
 	capped.MaxValue = 141
 	exported := asc(599, true)
+	exported.Start = 600
+	walked := asc(599, true) // from 1 to 599 through the store's values
 	tests := []struct {
 		name   string
 		n      *Native
@@ -167,6 +171,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"imported", &capped, e, PhaseImported, 41},
 		{"exported", &exported, e, PhaseExported, 100},
+		{"walked through the store", &walked, e, PhaseOverlap, 0},
 		{"uncapped", func() *Native { n := asc(100, true); return &n }(), e, PhaseOverlap, 0},
 		{"database only", &capped, nil, PhaseDatabaseOnly, 0},
 		{"store only", nil, e, PhaseStoreOnly, 0},

@@ -19,7 +19,8 @@ const (
 	// PhaseImported: the database's limit comes before every value the
 	// store has handed out or will.
 	PhaseImported Phase = "imported"
-	// PhaseExported: the database's next value is past the store's next.
+	// PhaseExported: the database's values, from its START (which export
+	// sets) to its next value, are past the store's next.
 	PhaseExported Phase = "exported"
 	// PhaseOverlap: a value one side may still hand out is one the other
 	// side has handed out or may hand out.
@@ -151,11 +152,13 @@ func classify(st State) State {
 		st.Phase = PhaseExported
 		st.Note = "both sides are exhausted"
 		return st
-	case !e.Exhausted && hasNext && before(asc, e.Next, next):
+	case !e.Exhausted && hasNext && before(asc, e.Next, next) && !before(asc, n.Start, e.Next):
+		// The database's values (from its START, which export sets, to its
+		// last) are all past the store's.
 		st.Phase = PhaseExported
-		st.Margin = remainingBetween(*n, e.Next, next)
-		st.Note = fmt.Sprintf("the database's next value %d is past the store's next %d: the store can hand out %d more value(s) before it reaches it",
-			next, e.Next, st.Margin)
+		st.Margin = remainingBetween(*n, e.Next, n.Start)
+		st.Note = fmt.Sprintf("the database resumed at %d (START), past the store's next %d: the store can hand out %d more value(s) before it reaches the database's values",
+			n.Start, e.Next, st.Margin)
 		return st
 	}
 	return overlap(fmt.Sprintf("the database (next %s, %s %d) can hand out values the store has handed out or will (first %d, next %s)",
