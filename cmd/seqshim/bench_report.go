@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -238,6 +239,19 @@ func (r *benchReport) plot(file string) error {
 				legend.Add(name, line, points)
 			}
 		}
+		// Explicit ranges with room around the data: a log axis must not
+		// reach zero, which gonum's padding of a flat range would do.
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, res := range r.Results {
+			if v := pn.value(res); v > 0 {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+		if lo > hi {
+			lo, hi = 1, 10
+		}
+		p.Y.Min, p.Y.Max = lo/1.5, hi*1.5
+		p.X.Min, p.X.Max = float64(slices.Min(r.Settings.Callers))/1.3, float64(slices.Max(r.Settings.Callers))*1.3
 		plots = append(plots, p)
 	}
 

@@ -163,7 +163,7 @@ func newStress(ctx context.Context, cfg stressConfig, log io.Writer) (*stress, e
 	if err != nil {
 		return nil, err
 	}
-	s := &stress{cfg: cfg, log: log, exe: exe, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
+	s := &stress{cfg: cfg, log: log, exe: exe, rng: newStressRand(cfg.Seed),
 		procs: make([]*proc, cfg.Workers), exits: make(chan *proc, cfg.Workers)}
 	if s.native, err = openDB(ctx, "pgx", dbURL); err != nil {
 		return nil, err
@@ -233,6 +233,8 @@ func (s *stress) start(w, k int) error {
 	}()
 	return nil
 }
+
+func newStressRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
 
 // schedule returns the kill times: evenly spread, each moved by up to
 // 40% of the interval at random.
