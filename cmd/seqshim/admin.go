@@ -123,7 +123,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := s.Create(ctx, spec); err != nil {
-		return err
+		return sf.explain(err)
 	}
 	return sf.printSeqs(stdout, []seqcache.Sequence{{Spec: spec, Next: spec.Start}})
 }
@@ -145,7 +145,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	sq, err := s.Get(ctx, key)
 	if err != nil {
-		return err
+		return sf.explain(err)
 	}
 	return sf.printSeqs(stdout, []seqcache.Sequence{sq})
 }
@@ -162,7 +162,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	seqs, err := s.List(ctx)
 	if err != nil {
-		return err
+		return sf.explain(err)
 	}
 	return sf.printSeqs(stdout, seqs)
 }
@@ -188,11 +188,11 @@ func runSetval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := s.SetValue(ctx, key, v, *called); err != nil {
-		return err
+		return sf.explain(err)
 	}
 	sq, err := s.Get(ctx, key)
 	if err != nil {
-		return err
+		return sf.explain(err)
 	}
 	return sf.printSeqs(stdout, []seqcache.Sequence{sq})
 }
@@ -213,7 +213,7 @@ func runDrop(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if err := s.Drop(ctx, key); err != nil {
-		return err
+		return sf.explain(err)
 	}
 	return sf.print(stdout, map[string]string{"dropped": key},
 		func(w io.Writer) { fmt.Fprintf(w, "dropped %s\n", key) })

@@ -16,6 +16,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -29,10 +31,11 @@ type migrateFlags struct {
 	gap         int64
 	dryRun      bool
 	lockTimeout time.Duration
+	withGap     bool
 }
 
 func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
-	f := &migrateFlags{storeFlags: addStoreFlags(fs)}
+	f := &migrateFlags{storeFlags: addStoreFlags(fs), withGap: withGap}
 	fs.StringVar(&f.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
 	fs.StringVar(&f.only, "only", "", "comma-separated sequence names (default: every sequence)")
 	fs.StringVar(&f.allow, "allow", os.Getenv("SEQSHIM_ALLOW"), "comma-separated patterns of managed sequences, as seqshim.allow (env SEQSHIM_ALLOW)")
@@ -47,7 +50,7 @@ func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
 
 // options checks the flags and returns the migration options.
 func (f *migrateFlags) options() (migrate.Options, error) {
-	if f.gap < 1 && f.gap != 0 {
+	if f.gap < 1 && f.withGap {
 		return migrate.Options{}, fmt.Errorf("%w: -gap %d: want a positive number of values", errUsage, f.gap)
 	}
 	if f.lockTimeout < 0 {
@@ -128,7 +131,7 @@ flags:`)
 	defer db.Close()
 	plan, err := migrate.PlanImport(ctx, db, store, opts)
 	if err != nil {
-		return storeHint(err)
+		return mf.explain(err)
 	}
 	return mf.apply(ctx, stdout, "import", plan, func() ([]migrate.Step, error) {
 		return migrate.Import(ctx, db, store, opts)
@@ -165,7 +168,7 @@ flags:`)
 	defer db.Close()
 	plan, err := migrate.PlanExport(ctx, db, store, opts)
 	if err != nil {
-		return storeHint(err)
+		return mf.explain(err)
 	}
 	return mf.apply(ctx, stdout, "export", plan, func() ([]migrate.Step, error) {
 		return migrate.Export(ctx, db, store, opts)
@@ -198,7 +201,7 @@ flags:`)
 	defer db.Close()
 	states, err := migrate.Status(ctx, db, store, opts)
 	if err != nil {
-		return storeHint(err)
+		return mf.explain(err)
 	}
 	out := make([]jsonState, len(states))
 	var overlaps []string
@@ -283,7 +286,7 @@ func (f *migrateFlags) apply(ctx context.Context, stdout io.Writer, verb string,
 		}
 	})
 	if err != nil {
-		return storeHint(err)
+		return f.explain(err)
 	}
 	return perr
 }
@@ -316,10 +319,21 @@ func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
 	}
 }
 
-// storeHint adds the command that creates a missing DynamoDB table.
-func storeHint(err error) error {
-	if err != nil && strings.Contains(err.Error(), "ResourceNotFoundException") {
-		return fmt.Errorf("%w\nfix: create the table with `seqshim table create -store dynamodb://TABLE`", err)
+// explain adds the fix to the store's errors: the command that creates a
+// missing table, where to look for a sequence that is not there, what to
+// do with one that already is.
+func (f *storeFlags) explain(err error) error {
+	var rnf *types.ResourceNotFoundException
+	var se *seqcache.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &rnf):
+		return fmt.Errorf("%w\nfix: create the table with `seqshim table create -store %s`", err, f.store)
+	case errors.Is(err, seqcache.ErrExists) && errors.As(err, &se):
+		return fmt.Errorf("%w\nfix: `seqshim get %s` shows it, `seqshim drop %s` removes it", err, se.Sequence, se.Sequence)
+	case errors.Is(err, seqcache.ErrUnknownSequence) && errors.As(err, &se) && se.Sequence != "":
+		return fmt.Errorf("%w\nfix: check the name, -schema %q and -namespace %q (`seqshim list` shows the store's sequences)", err, f.schema, f.namespace)
 	}
 	return err
 }
