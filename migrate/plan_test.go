@@ -175,6 +175,8 @@ func TestClassify(t *testing.T) {
 		{"uncapped", func() *Native { n := asc(100, true); return &n }(), e, PhaseOverlap, 0},
 		{"database only", &capped, nil, PhaseDatabaseOnly, 0},
 		{"store only", nil, e, PhaseStoreOnly, 0},
+		{"stopped", func() *Native { n := asc(400, true); n.MaxValue = 400; return &n }(), e, PhaseImported, 0},
+		{"stopped behind the store's next", func() *Native { n := asc(600, true); n.MaxValue = 600; return &n }(), e, PhaseOverlap, 0},
 	}
 	for _, tt := range tests {
 		st := classify(State{Key: "public.s", Native: tt.n, Store: tt.e})

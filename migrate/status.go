@@ -148,6 +148,15 @@ func classify(st State) State {
 		return st
 	}
 	switch {
+	case !hasNext && !n.Cycle && n.Called && !e.Exhausted && before(asc, n.LastValue, e.Next):
+		// Stopped by import at its last value, the store past it.
+		st.Phase = PhaseImported
+		st.Note = fmt.Sprintf("the database is stopped at its %s %d (its nextval fails with 2200H); the store's next %d is past it",
+			limitWord(*n), n.Limit(), e.Next)
+		if !before(asc, n.LastValue, low) {
+			st.Note += fmt.Sprintf("; values from %d to %d may have been handed out by both before", low, n.LastValue)
+		}
+		return st
 	case e.Exhausted && !e.Cycle && !hasNext:
 		st.Phase = PhaseExported
 		st.Note = "both sides are exhausted"
