@@ -32,8 +32,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("bench", stderr)
 	var cfg benchConfig
 	fs.DurationVar(&cfg.duration, "duration", 2*time.Second, "measured time of each contender at each concurrency")
-	fs.IntVar(&cfg.rounds, "rounds", 2, "split each contender's time into this many turns, alternating the contenders' order")
-	fs.DurationVar(&cfg.warmup, "warmup", 200*time.Millisecond, "unmeasured run before each turn")
+	fs.IntVar(&cfg.rounds, "rounds", 4, "split each contender's time into this many turns, alternating the contenders' order")
+	fs.DurationVar(&cfg.warmup, "warmup", 100*time.Millisecond, "unmeasured run before each turn")
 	callers := fs.String("callers", "1,8,64", "comma-separated numbers of concurrent callers")
 	only := fs.String("only", "", "comma-separated contenders to run (default all): "+strings.Join(contenderNames(), ", "))
 	fs.Int64Var(&cfg.blockSize, "block-size", 1000, "seqshim.block_size: values per DynamoDB reservation")
