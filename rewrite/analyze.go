@@ -9,6 +9,7 @@ type analyzer struct {
 	toks  []token
 	calls []callSite
 	opts  *Options
+	ins   insertTokens // an INSERT already parsed, if ins.at > 0
 }
 
 // kwAt returns the key word at token i, or kwNone when i >= hi, the token
@@ -505,9 +506,11 @@ func (a *analyzer) values(lo, hi int, c ctx) {
 // are evaluated once per inserted row, so they are evaluated once only
 // when the source is a single row.
 func (a *analyzer) insert(lo, hi int, c ctx) {
-	it, ok := a.parseInsert(lo, hi)
+	it, ok := a.ins, a.ins.at == lo+1
 	if !ok {
-		return
+		if it, ok = a.parseInsert(lo, hi); !ok {
+			return
+		}
 	}
 	if !it.defaultValues {
 		a.query(it.srcLo, it.srcHi, c, "INSERT ... SELECT ... FROM")
@@ -759,6 +762,7 @@ func isField(k keyword) bool {
 
 // insertTokens is the structure of an INSERT as token indices.
 type insertTokens struct {
+	at               int // 1 + the index of the INSERT key word
 	tableLo, tableHi int // the table name
 	targetHi         int // after the table name and its AS alias
 	colsLo           int // the ( of the column list, or -1
@@ -773,6 +777,7 @@ type insertTokens struct {
 // [OVERRIDING {SYSTEM|USER} VALUE] {DEFAULT VALUES | query}
 // [ON CONFLICT ...] [RETURNING ...] at lo.
 func (a *analyzer) parseInsert(lo, hi int) (it insertTokens, ok bool) {
+	it.at = lo + 1
 	i := lo + 1
 	if a.kwAt(i, hi) != kwInto {
 		return it, false

@@ -81,7 +81,7 @@ func ParseInsert(sql, defaultSchema string) (*Insert, bool) {
 		return nil, false
 	}
 	ins := new(Insert)
-	if !a.fillInsert(it, stmts[0][1], ins, nil) {
+	if !a.fillInsert(it, stmts[0][1], ins) {
 		return nil, false
 	}
 	return ins, true
@@ -102,17 +102,8 @@ func (a *analyzer) findInsert(lo, hi int) (insertTokens, bool) {
 	return a.parseInsert(i, hi)
 }
 
-// insertBufs hold the slices of a small Insert, so that a plan and its
-// Insert take one allocation.
-type insertBufs struct {
-	cols [8]Column
-	rows [2]Row
-	vals [16]Value
-}
-
-// fillInsert describes the INSERT it (ending at token hi) in ins, with its
-// slices in bufs when they fit (bufs may be nil).
-func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert, bufs *insertBufs) bool {
+// fillInsert describes the INSERT it (ending at token hi) in ins.
+func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert) bool {
 	toks := a.toks
 	span := func(s, e int) Span { return Span{int(toks[s].start), int(toks[e-1].end)} }
 	*ins = Insert{
@@ -145,11 +136,7 @@ func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert, bufs *insert
 	if it.colsLo >= 0 {
 		rp := a.pair(it.colsLo)
 		ins.ColumnList = span(it.colsLo, rp+1)
-		if n := a.countItems(it.colsLo+1, rp); bufs != nil && n <= len(bufs.cols) {
-			ins.Columns = bufs.cols[:0:n]
-		} else {
-			ins.Columns = make([]Column, 0, n)
-		}
+		ins.Columns = make([]Column, 0, a.countItems(it.colsLo+1, rp))
 		s := it.colsLo + 1
 		for j := s; j <= rp; {
 			if j == rp || toks[j].kind == tComma {
@@ -187,15 +174,15 @@ func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert, bufs *insert
 		ins.Returning = int(toks[it.retLo].start)
 	}
 	if !it.defaultValues {
-		ins.Rows = a.valuesRows(it.srcLo, it.srcHi, bufs)
+		ins.Rows = a.valuesRows(it.srcLo, it.srcHi)
 		ins.Select = ins.Rows == nil
 	}
 	return true
 }
 
 // valuesRows returns the rows of toks[lo:hi] when it is exactly a VALUES
-// list, else nil; with their slices in bufs when they fit.
-func (a *analyzer) valuesRows(lo, hi int, bufs *insertBufs) []Row {
+// list, else nil.
+func (a *analyzer) valuesRows(lo, hi int) []Row {
 	if a.kwAt(lo, hi) != kwValues {
 		return nil
 	}
@@ -210,13 +197,8 @@ func (a *analyzer) valuesRows(lo, hi int, bufs *insertBufs) []Row {
 			i++
 		}
 	}
-	var rows []Row
-	var vals []Value
-	if bufs != nil && nrows <= len(bufs.rows) && nvals <= len(bufs.vals) {
-		rows, vals = bufs.rows[:0:nrows], bufs.vals[:0:nvals]
-	} else {
-		rows, vals = make([]Row, 0, nrows), make([]Value, 0, nvals)
-	}
+	rows := make([]Row, 0, nrows)
+	vals := make([]Value, 0, nvals) // one array for the values of all rows
 	i := lo + 1
 	for {
 		if a.kindAt(i, hi) != tLParen {

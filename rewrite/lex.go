@@ -321,6 +321,9 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 			t := &toks[len(toks)-1]
 			t.start, t.end, t.kind, t.sub, t.pair = int32(start), int32(i), kind, sub, -1
 		}
+		for i < n && src[i] == ' ' { // the usual single space, without a round of dispatch
+			i++
+		}
 		continue
 	ident:
 		i++
@@ -332,6 +335,9 @@ func lex(src string, toks []token) (_ []token, maxParam int, ok bool) {
 			toks = append(toks, token{})
 			t := &toks[len(toks)-1]
 			t.start, t.end, t.kind, t.pair, t.kw = int32(start), int32(i), tIdent, -1, lookupKeyword(src[start:i])
+			for i < n && src[i] == ' ' {
+				i++
+			}
 			if afterDot {
 				t.sub = identAfterDot
 			} else if t.kw == kwCase {

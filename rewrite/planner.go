@@ -93,9 +93,10 @@ func (p *Planner) plan(sql string) *Plan {
 	var pl *Plan
 	if len(stmts) == 1 {
 		if it, ok := a.findInsert(stmts[0][0], stmts[0][1]); ok {
-			pi := new(planInsert) // the plan, its Insert and the Insert's slices in one allocation
+			pi := new(planInsert) // the plan and its Insert in one allocation
 			pl = &pi.Plan
-			if a.fillInsert(it, stmts[0][1], &pi.Insert, &pi.bufs) {
+			a.ins = it // parsed once, for the analysis too
+			if a.fillInsert(it, stmts[0][1], &pi.Insert) {
 				pl.Insert = &pi.Insert
 			}
 		}
@@ -162,7 +163,6 @@ func (p *Planner) plan(sql string) *Plan {
 type planInsert struct {
 	Plan
 	Insert Insert
-	bufs   insertBufs
 }
 
 // split returns the statements of the token stream as token ranges
@@ -417,7 +417,12 @@ func (a *analyzer) render(v verdict, calls []Call, numParams int) (string, []Edi
 	offs := offBuf[:0]
 	pos := 0
 	ident := func(i int) bool { return i >= 0 && i < len(src) && isIdentCont(src[i]) }
-	a.managedCalls(v, func(k int, cs *callSite) {
+	k := 0
+	for ci := v.c0; ci < v.c1; ci++ {
+		cs := &a.calls[ci]
+		if !cs.managed {
+			continue
+		}
 		s, e := calls[k].Span.Start, calls[k].Span.End
 		n := numParams + 1 + k
 		calls[k].Param = n
@@ -452,7 +457,8 @@ func (a *analyzer) render(v verdict, calls []Call, numParams int) (string, []Edi
 			offs = append(offs, [2]int{ins, b.Len()})
 			pos = at
 		}
-	})
+		k++
+	}
 	b.WriteString(src[pos:])
 	out := b.String()
 	for k := range edits {
