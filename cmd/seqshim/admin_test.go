@@ -65,8 +65,8 @@ func cliStore(t *testing.T) []string {
 	return []string{"-store", "dynamodb://" + cliTable, "-namespace", testenv.UniqueName("cli")}
 }
 
-// args is command, then the store flags st, then more.
-func args(st []string, command string, more ...string) []string {
+// cmdArgs is command, then the store flags st, then more.
+func cmdArgs(st []string, command string, more ...string) []string {
 	return append(append([]string{command}, st...), more...)
 }
 
@@ -134,7 +134,7 @@ func TestCLIAdmin(t *testing.T) {
 	}
 
 	// create, with every parameter, and its JSON.
-	out = wantRun(t, 0, nil, args(st, "create", "Orders_Seq", "-start", "100", "-increment", "5", "-minvalue", "10",
+	out = wantRun(t, 0, nil, cmdArgs(st, "create", "Orders_Seq", "-start", "100", "-increment", "5", "-minvalue", "10",
 		"-maxvalue", "1000", "-cache", "20", "-cycle", "-json")...)
 	want := `[
   {
@@ -153,57 +153,57 @@ func TestCLIAdmin(t *testing.T) {
 	if out != want {
 		t.Errorf("create -json:\n%s\nwant:\n%s", out, want)
 	}
-	out = wantRun(t, 0, nil, args(st, "create", `app."Down"`, "-increment", "-1", "-ordered")...)
+	out = wantRun(t, 0, nil, cmdArgs(st, "create", `app."Down"`, "-increment", "-1", "-ordered")...)
 	if !strings.Contains(out, "app.Down") || !strings.Contains(out, "-9223372036854775808") || !strings.Contains(out, "true") {
 		t.Errorf("create descending: %q", out)
 	}
 	// Bad definitions: 22023 with PostgreSQL's wording, exit 1.
-	wantRun(t, 1, []string{`seqshim create: sequence "public.s": INCREMENT must not be zero (SQLSTATE 22023)`}, args(st, "create", "s", "-increment", "0")...)
-	wantRun(t, 1, []string{`sequence "public.s": MINVALUE (10) must be less than MAXVALUE (5) (SQLSTATE 22023)`}, args(st, "create", "s", "-minvalue", "10", "-maxvalue", "5")...)
-	wantRun(t, 1, []string{`sequence "public.s": START value (0) cannot be less than MINVALUE (1) (SQLSTATE 22023)`}, args(st, "create", "s", "-start", "0")...)
-	wantRun(t, 1, []string{`sequence "public.s": CACHE (0) must be greater than zero (SQLSTATE 22023)`}, args(st, "create", "s", "-cache", "0")...)
+	wantRun(t, 1, []string{`seqshim create: sequence "public.s": INCREMENT must not be zero (SQLSTATE 22023)`}, cmdArgs(st, "create", "s", "-increment", "0")...)
+	wantRun(t, 1, []string{`sequence "public.s": MINVALUE (10) must be less than MAXVALUE (5) (SQLSTATE 22023)`}, cmdArgs(st, "create", "s", "-minvalue", "10", "-maxvalue", "5")...)
+	wantRun(t, 1, []string{`sequence "public.s": START value (0) cannot be less than MINVALUE (1) (SQLSTATE 22023)`}, cmdArgs(st, "create", "s", "-start", "0")...)
+	wantRun(t, 1, []string{`sequence "public.s": CACHE (0) must be greater than zero (SQLSTATE 22023)`}, cmdArgs(st, "create", "s", "-cache", "0")...)
 	// Already there: 42P07 and the fix.
 	wantRun(t, 1, []string{`seqshim create: relation "public.orders_seq" already exists`, "(SQLSTATE 42P07)",
-		"fix: `seqshim get public.orders_seq` shows it, `seqshim drop public.orders_seq` removes it"}, args(st, "create", "orders_seq")...)
+		"fix: `seqshim get public.orders_seq` shows it, `seqshim drop public.orders_seq` removes it"}, cmdArgs(st, "create", "orders_seq")...)
 
 	// get: names resolve as regclass does.
-	out = wantRun(t, 0, nil, args(st, "get", "ORDERS_SEQ")...)
+	out = wantRun(t, 0, nil, cmdArgs(st, "get", "ORDERS_SEQ")...)
 	if !strings.Contains(out, "public.orders_seq") || !strings.Contains(out, "100") {
 		t.Errorf("get: %q", out)
 	}
-	wantRun(t, 0, nil, args(st, "get", `app."Down"`)...)
+	wantRun(t, 0, nil, cmdArgs(st, "get", `app."Down"`)...)
 	wantRun(t, 1, []string{`seqshim get: relation "app.down" does not exist`, "(SQLSTATE 42P01)",
-		`fix: check the name, -schema "public" and -namespace "`}, args(st, "get", "app.Down")...)
-	wantRun(t, 1, []string{`relation "public.nope" does not exist`, "(SQLSTATE 42P01)"}, args(st, "get", "nope")...)
-	wantRun(t, 0, nil, args(st, "get", "orders_seq", "-schema", "public")...)
-	wantRun(t, 1, []string{`relation "other.orders_seq" does not exist`}, args(st, "get", "orders_seq", "-schema", "other")...)
+		`fix: check the name, -schema "public" and -namespace "`}, cmdArgs(st, "get", "app.Down")...)
+	wantRun(t, 1, []string{`relation "public.nope" does not exist`, "(SQLSTATE 42P01)"}, cmdArgs(st, "get", "nope")...)
+	wantRun(t, 0, nil, cmdArgs(st, "get", "orders_seq", "-schema", "public")...)
+	wantRun(t, 1, []string{`relation "other.orders_seq" does not exist`}, cmdArgs(st, "get", "orders_seq", "-schema", "other")...)
 	// Another namespace does not see it.
 	wantRun(t, 1, []string{`relation "public.orders_seq" does not exist`}, "get", "orders_seq", "-store", "dynamodb://"+cliTable, "-namespace", testenv.UniqueName("other"))
 
 	// setval: out of range, is_called, unknown.
 	wantRun(t, 1, []string{`seqshim setval: setval: value 5 is out of bounds for sequence "public.orders_seq" (10..1000) (SQLSTATE 22003)`},
-		args(st, "setval", "orders_seq", "5")...)
-	wantRun(t, 1, []string{`value 1001 is out of bounds`}, args(st, "setval", "orders_seq", "1001")...)
-	wantRun(t, 1, []string{`relation "public.nope" does not exist`, "(SQLSTATE 42P01)", "fix: check the name"}, args(st, "setval", "nope", "5")...)
-	out = wantRun(t, 0, nil, args(st, "setval", "orders_seq", "500", "-json")...)
+		cmdArgs(st, "setval", "orders_seq", "5")...)
+	wantRun(t, 1, []string{`value 1001 is out of bounds`}, cmdArgs(st, "setval", "orders_seq", "1001")...)
+	wantRun(t, 1, []string{`relation "public.nope" does not exist`, "(SQLSTATE 42P01)", "fix: check the name"}, cmdArgs(st, "setval", "nope", "5")...)
+	out = wantRun(t, 0, nil, cmdArgs(st, "setval", "orders_seq", "500", "-json")...)
 	if !strings.Contains(out, `"next": 505`) {
 		t.Errorf("setval: %s", out)
 	}
-	out = wantRun(t, 0, nil, args(st, "setval", "orders_seq", "500", "-is-called=false", "-json")...)
+	out = wantRun(t, 0, nil, cmdArgs(st, "setval", "orders_seq", "500", "-is-called=false", "-json")...)
 	if !strings.Contains(out, `"next": 500`) {
 		t.Errorf("setval is_called false: %s", out)
 	}
 	// At the limit: exhausted.
-	out = wantRun(t, 0, nil, args(st, "setval", "orders_seq", "1000", "-json")...)
+	out = wantRun(t, 0, nil, cmdArgs(st, "setval", "orders_seq", "1000", "-json")...)
 	if !strings.Contains(out, `"next": null`) {
 		t.Errorf("setval at the limit: %s", out)
 	}
-	if out = wantRun(t, 0, nil, args(st, "get", "orders_seq")...); !strings.Contains(out, "exhausted") {
+	if out = wantRun(t, 0, nil, cmdArgs(st, "get", "orders_seq")...); !strings.Contains(out, "exhausted") {
 		t.Errorf("get exhausted: %q", out)
 	}
 
 	// list: the namespace's sequences, ordered by name.
-	out = wantRun(t, 0, nil, args(st, "list", "-json")...)
+	out = wantRun(t, 0, nil, cmdArgs(st, "list", "-json")...)
 	var seqs []jsonSeq
 	if err := json.Unmarshal([]byte(out), &seqs); err != nil {
 		t.Fatalf("list -json: %v\n%s", err, out)
@@ -212,21 +212,21 @@ func TestCLIAdmin(t *testing.T) {
 		seqs[0].Increment != -1 || !seqs[0].Ordered || seqs[1].Next != nil {
 		t.Errorf("list: %s", out)
 	}
-	lines := strings.Split(strings.TrimSpace(wantRun(t, 0, nil, args(st, "list")...)), "\n")
+	lines := strings.Split(strings.TrimSpace(wantRun(t, 0, nil, cmdArgs(st, "list")...)), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "name") || !strings.Contains(lines[1], "app.Down") || !strings.Contains(lines[2], "public.orders_seq") {
 		t.Errorf("list: %q", lines)
 	}
 
 	// drop.
-	if out = wantRun(t, 0, nil, args(st, "drop", "orders_seq")...); out != "dropped public.orders_seq\n" {
+	if out = wantRun(t, 0, nil, cmdArgs(st, "drop", "orders_seq")...); out != "dropped public.orders_seq\n" {
 		t.Errorf("drop: %q", out)
 	}
-	wantRun(t, 1, []string{`seqshim drop: relation "public.orders_seq" does not exist`, "(SQLSTATE 42P01)"}, args(st, "drop", "orders_seq")...)
-	wantRun(t, 1, []string{`seqshim get: relation "public.orders_seq" does not exist`}, args(st, "get", "orders_seq")...)
-	if out = wantRun(t, 0, nil, args(st, "drop", `app."Down"`, "-json")...); out != "{\n  \"dropped\": \"app.Down\"\n}\n" {
+	wantRun(t, 1, []string{`seqshim drop: relation "public.orders_seq" does not exist`, "(SQLSTATE 42P01)"}, cmdArgs(st, "drop", "orders_seq")...)
+	wantRun(t, 1, []string{`seqshim get: relation "public.orders_seq" does not exist`}, cmdArgs(st, "get", "orders_seq")...)
+	if out = wantRun(t, 0, nil, cmdArgs(st, "drop", `app."Down"`, "-json")...); out != "{\n  \"dropped\": \"app.Down\"\n}\n" {
 		t.Errorf("drop -json: %q", out)
 	}
-	if out = wantRun(t, 0, nil, args(st, "list", "-json")...); out != "[]\n" {
+	if out = wantRun(t, 0, nil, cmdArgs(st, "list", "-json")...); out != "[]\n" {
 		t.Errorf("empty list: %q", out)
 	}
 }
