@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,19 +72,9 @@ func TestStress(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "stress", "-json", "-keep",
-		"-duration", d.String(), "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
-		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block),
-		"-table", table, "-namespace", ns, "-pg-table", pgTable)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
-	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
-		cmd.Env = append(cmd.Env, "AWS_REGION="+cfg.Region)
-	}
-	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
-		cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd, stdout, stderr := stressCmd(ctx, bin, url, cfg.Region, "-duration", d.String(),
+		"-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", pgTable)
 	runErr := cmd.Run()
 	var rep stressReport
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -153,6 +145,79 @@ func TestStress(t *testing.T) {
 	if bound := int64(workers) * (block + block/2); rep.LostAtStop < 0 || rep.LostAtStop > bound {
 		t.Errorf("%d values lost at the final stop of %d workers; bound %d", rep.LostAtStop, workers, bound)
 	}
+}
+
+// TestStressCatchesDuplicates checks that the stress test fails when ids
+// repeat: while its workers run, the store's sequence is set back to its
+// start, so that the next blocks hold ids already in the table.
+func TestStressCatchesDuplicates(t *testing.T) {
+	url := testenv.DatabaseURL(t)
+	cfg := testenv.AWSConfig(t)
+	bin := buildSeqshim(t)
+	sfx := testenv.UniqueName("")
+	ns, pgTable := "stressdup-"+sfx, "stressdup_"+sfx
+	seqKey := "public." + pgTable + "_id_seq"
+	store, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	native := open(t, "pgx", url)
+	t.Cleanup(func() {
+		native.Exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP SEQUENCE IF EXISTS %s_id_seq", pgTable, pgTable))
+		store.Drop(context.Background(), seqKey)
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd, stdout, stderr := stressCmd(ctx, bin, url, cfg.Region, "-duration", "60s", "-workers", "2", "-goroutines", "2",
+		"-kills", "0", "-block-size", "100", "-namespace", ns, "-pg-table", pgTable)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Once 1000 rows are in, the next reservations start again at 1.
+	for rows := 0; rows < 1000; {
+		if ctx.Err() != nil {
+			t.Fatalf("no 1000 rows in time\nstderr: %s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+		native.QueryRow("SELECT count(*) FROM " + pgTable).Scan(&rows)
+	}
+	if err := store.SetValue(ctx, seqKey, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	runErr := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(runErr, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("seqshim stress: %v; want exit code 1\nstderr: %s", runErr, stderr.String())
+	}
+	var rep stressReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("no report (%v)\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	if rep.OK || rep.UniqueViolations < 1 || !strings.Contains(strings.Join(rep.Failures, "\n"), "unique violations (23505) reported by workers") {
+		t.Fatalf("report: ok %v, %d unique violations, failures %q", rep.OK, rep.UniqueViolations, rep.Failures)
+	}
+	t.Logf("%d unique violations reported; failures: %q", rep.UniqueViolations, rep.Failures)
+}
+
+// stressCmd is `seqshim stress -json -keep` on the integration table with
+// args, with its output captured, in the test's environment plus what
+// testenv.AWSConfig defaults to.
+func stressCmd(ctx context.Context, bin, url, region string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	cmd = exec.CommandContext(ctx, bin, append([]string{"stress", "-json", "-keep", "-table", table}, args...)...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+		cmd.Env = append(cmd.Env, "AWS_REGION="+region)
+	}
+	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+		cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
+	}
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, stdout, stderr
 }
 
 // buildSeqshim builds cmd/seqshim into a temporary directory, with the

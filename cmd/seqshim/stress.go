@@ -288,9 +288,11 @@ loop:
 				next.Reset(max(0, kills[s.kills]-time.Since(start)))
 			}
 		case p := <-s.exits:
+			s.procs[p.worker] = nil
 			if !p.killed {
+				// Stop the others and check what is there: the report
+				// says what failed.
 				s.fail(p, "exited before the end")
-				abort = errors.New("a worker failed")
 				break loop
 			}
 			if err := s.start(p.worker, p.incarnation+1); err != nil {
@@ -346,6 +348,7 @@ func (s *stress) stopAll(abort error) {
 	}
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
+	late := false
 	for running > 0 {
 		select {
 		case p := <-s.exits:
@@ -366,13 +369,18 @@ func (s *stress) stopAll(abort error) {
 				}
 			}
 		case <-timeout.C:
+			if late {
+				s.failures = append(s.failures, fmt.Sprintf("%d workers did not exit after SIGKILL", running))
+				return
+			}
+			late = true
 			for _, p := range s.procs {
 				if p != nil {
 					s.failures = append(s.failures, fmt.Sprintf("worker %d/%d did not stop within 30s", p.worker, p.incarnation))
 					_ = p.cmd.Process.Kill()
 				}
 			}
-			timeout.Reset(time.Hour)
+			timeout.Reset(10 * time.Second)
 		}
 	}
 }
