@@ -61,22 +61,14 @@ func (cs *callSite) known() bool {
 // order, and marks each call's first token.
 func (a *analyzer) findCalls() {
 	toks := a.toks
-	n := 0
-	for i := range toks {
-		if t := &toks[i]; t.kind == tQIdent || t.kind == tIdent && (t.kw == kwNextval || t.kw == kwCurrval ||
-			t.kw == kwSetval || t.kw == kwLastval || t.kw == kwNext) {
-			n++
-		}
-	}
-	if n == 0 {
-		return
-	}
-	a.calls = make([]callSite, 0, n)
 	for i := 0; i < len(toks); i++ {
 		t := &toks[i]
 		if !(t.kind == tQIdent || t.kind == tIdent && (t.kw == kwNextval || t.kw == kwCurrval ||
 			t.kw == kwSetval || t.kw == kwLastval || t.kw == kwNext)) {
 			continue
+		}
+		if a.calls == nil {
+			a.calls = make([]callSite, 0, 4)
 		}
 		a.calls = append(a.calls, callSite{}) // filled in place
 		cs := &a.calls[len(a.calls)-1]

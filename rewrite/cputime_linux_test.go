@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -17,4 +16,3 @@ func threadCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-var _ = runtime.LockOSThread
