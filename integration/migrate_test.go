@@ -576,12 +576,13 @@ func TestRollingMigration(t *testing.T) {
 	shimDB.SetMaxOpenConns(8)
 
 	type group struct {
-		name    string
-		db      *sql.DB
-		rows    atomic.Int64
-		stop    chan struct{}
-		wg      sync.WaitGroup
-		limited atomic.Int64 // workers that ended on 2200H
+		name     string
+		db       *sql.DB
+		rows     atomic.Int64
+		stop     chan struct{}
+		wg       sync.WaitGroup
+		limited  atomic.Int64 // workers that ended on 2200H
+		limitMsg atomic.Value // the 2200H message
 	}
 	const workers = 4
 	start := func(g *group) {
@@ -599,6 +600,7 @@ func TestRollingMigration(t *testing.T) {
 					case err == nil:
 						g.rows.Add(1)
 					case code == "2200H" && g.name == "native":
+						g.limitMsg.Store(err.Error())
 						g.limited.Add(1)
 						return
 					case code == "23505":
@@ -640,6 +642,9 @@ func TestRollingMigration(t *testing.T) {
 	waitFor("the native side to reach its cap", func() bool { return native.limited.Load() == workers || t.Failed() })
 	native.wg.Wait()
 	shimAtLimit := shim.rows.Load()
+	if msg, _ := native.limitMsg.Load().(string); !strings.Contains(msg, fmt.Sprintf(`nextval: reached maximum value of sequence "ids" (%d)`, imp.Cap)) {
+		t.Errorf("native limit error: %q", msg)
+	}
 	waitFor("500 seqshim rows", func() bool { return shim.rows.Load() >= 500 || t.Failed() })
 
 	// Rollback: export while seqshim still inserts, then stop it.
