@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seqshim/seqshim/migrate"
 )
 
 // Config is seqshim's configuration of one sql.DB. Each key is read from
@@ -39,6 +41,12 @@ type Config struct {
 	PlanCache int
 	// FetchTimeout bounds one background block reservation.
 	FetchTimeout time.Duration
+	// LazyImport imports a managed sequence the store does not have from
+	// PostgreSQL on its first use (see package migrate), capping the
+	// database's own sequence ImportGap values further on.
+	LazyImport bool
+	// ImportGap is the values left to instances still on native sequences.
+	ImportGap int64
 }
 
 // DefaultConfig is the configuration when nothing is set.
@@ -50,6 +58,8 @@ func DefaultConfig() Config {
 		NextValueFor: true,
 		PlanCache:    1024,
 		FetchTimeout: 10 * time.Second,
+		LazyImport:   true,
+		ImportGap:    migrate.DefaultGap,
 	}
 }
 
@@ -100,6 +110,15 @@ var keys = []key{
 			return fmt.Errorf("bad number %q", v)
 		}
 		c.PlanCache = n
+		return nil
+	}},
+	{"lazy_import", "true or false", boolKey(func(c *Config) *bool { return &c.LazyImport })},
+	{"import_gap", "an integer from 1 to 1000000000000", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > 1_000_000_000_000 {
+			return fmt.Errorf("bad number %q", v)
+		}
+		c.ImportGap = n
 		return nil
 	}},
 	{"fetch_timeout", "a Go duration such as 5s", func(c *Config, v string) error {

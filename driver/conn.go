@@ -22,7 +22,11 @@ type conn struct {
 }
 
 func newConn(c *Connector, inner driver.Conn) *conn {
-	return &conn{c: c, inner: inner, sess: session{cache: c.shared.cache, schema: c.cfg.Schema}}
+	cn := &conn{c: c, inner: inner, sess: session{cache: c.shared.cache, schema: c.cfg.Schema}}
+	if c.cfg.LazyImport {
+		cn.sess.lazyImport = c.lazyImport
+	}
+	return cn
 }
 
 var (

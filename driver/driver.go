@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -121,6 +122,7 @@ func (c dsnConnector) Driver() driver.Driver                        { return c.d
 // shared is the cache of one store, used by every connector on it.
 type shared struct {
 	key   string
+	store seqcache.Store // the store behind the cache
 	cache *seqcache.Cache
 	refs  int
 }
@@ -143,7 +145,7 @@ func (d *Driver) acquire(cfg Config) (*shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := &shared{key: key, refs: 1, cache: seqcache.NewCache(store, seqcache.Config{
+	sh := &shared{key: key, refs: 1, store: store, cache: seqcache.NewCache(store, seqcache.Config{
 		BlockSize:    cfg.BlockSize,
 		MaxBlockSize: cfg.MaxBlockSize,
 		FetchTimeout: cfg.FetchTimeout,
@@ -197,6 +199,9 @@ type Connector struct {
 	planner *rewrite.Planner
 	catalog *catalog
 
+	importOnce sync.Once
+	importDB   *sql.DB // plain connections to the base driver, for lazy import
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -220,6 +225,9 @@ func (c *Connector) Driver() driver.Driver { return c.driver }
 func (c *Connector) Close() error {
 	c.closeOnce.Do(func() {
 		var errs []error
+		if c.importDB != nil {
+			errs = append(errs, c.importDB.Close())
+		}
 		if cl, ok := c.base.(io.Closer); ok {
 			errs = append(errs, cl.Close())
 		}
@@ -231,3 +239,22 @@ func (c *Connector) Close() error {
 
 // Cache returns the cache answering this connector's sequence calls.
 func (c *Connector) Cache() *seqcache.Cache { return c.shared.cache }
+
+// lazyImport imports the sequence with store key from PostgreSQL, on
+// connections of its own: the caller's may be inside a transaction.
+func (c *Connector) lazyImport(ctx context.Context, key string) error {
+	c.importOnce.Do(func() {
+		c.importDB = sql.OpenDB(unclosable{c.base})
+		c.importDB.SetMaxOpenConns(2)
+	})
+	_, err := migrate.ImportOne(ctx, c.importDB, c.shared.store, key, migrate.Options{
+		Gap:    c.cfg.ImportGap,
+		Schema: c.cfg.Schema,
+		Logger: slog.Default(),
+	})
+	return err
+}
+
+// unclosable keeps the import DB's Close from closing the base connector,
+// which the Connector closes itself.
+type unclosable struct{ driver.Connector }

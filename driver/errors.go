@@ -41,6 +41,9 @@ func pgErr(code, msg, hint string, cause error) *Error {
 // PostgreSQL names it in messages: without schema) into PostgreSQL's error.
 // Errors that carry no SQLSTATE are store failures: 08006.
 func seqErr(rel string, err error) error {
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) {
+		return err // PostgreSQL's own error, from a lazy import
+	}
 	var se *seqcache.Error
 	if !errors.As(err, &se) {
 		return pgErr(seqcache.CodeConnectionFailure,

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -16,8 +17,10 @@ import (
 type session struct {
 	cache  *seqcache.Cache
 	schema string
-	curr   map[string]int64
-	last   string // store key of the sequence nextval touched last; "" before
+	// lazyImport, when set, imports a sequence the store lacks.
+	lazyImport func(ctx context.Context, key string) error
+	curr       map[string]int64
+	last       string // store key of the sequence nextval touched last; "" before
 }
 
 // eval evaluates the plan's calls in order and returns their values.
@@ -57,6 +60,11 @@ func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.Na
 	switch call.Func {
 	case rewrite.Nextval:
 		v, err := s.cache.Next(ctx, key)
+		if retry, ierr := s.importMissing(ctx, key, err); retry {
+			v, err = s.cache.Next(ctx, key)
+		} else if ierr != nil {
+			err = ierr
+		}
 		if err != nil {
 			return 0, seqErr(name.Name, err)
 		}
@@ -85,7 +93,13 @@ func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.Na
 		if err != nil {
 			return 0, err
 		}
-		if err := s.cache.SetValue(ctx, key, v, called); err != nil {
+		err = s.cache.SetValue(ctx, key, v, called)
+		if retry, ierr := s.importMissing(ctx, key, err); retry {
+			err = s.cache.SetValue(ctx, key, v, called)
+		} else if ierr != nil {
+			err = ierr
+		}
+		if err != nil {
 			return 0, seqErr(name.Name, err)
 		}
 		if called { // as PostgreSQL: currval follows setval only when is_called
@@ -97,6 +111,23 @@ func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.Na
 		return v, nil
 	}
 	return 0, fmt.Errorf("seqshim: unknown sequence function %v", call.Func)
+}
+
+// importMissing runs the lazy import when err says the store lacks the
+// sequence: retry reports that the call can be tried again; a failed
+// import is returned, unless PostgreSQL lacks the sequence too.
+func (s *session) importMissing(ctx context.Context, key string, err error) (retry bool, ierr error) {
+	if s.lazyImport == nil || !errors.Is(err, seqcache.ErrUnknownSequence) {
+		return false, nil
+	}
+	ierr = s.lazyImport(ctx, key)
+	if errors.Is(ierr, seqcache.ErrUnknownSequence) {
+		return false, nil
+	}
+	if ierr != nil {
+		return false, fmt.Errorf("seqshim: importing sequence %s from PostgreSQL: %w", key, ierr)
+	}
+	return true, nil
 }
 
 // local answers a Local plan in process.
