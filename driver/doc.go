@@ -19,6 +19,21 @@
 //     message that names the statement and the way out.
 //   - Pass: everything else goes to pgx byte for byte.
 //
+// An INSERT that leaves out a column whose default draws from a managed
+// sequence (serial, bigserial, identity, DEFAULT nextval('s')) gets the
+// column and one parameter per row, filled from the cache; the columns
+// are read from the catalog once per table and again after DDL passes
+// through this process. INSERT ... SELECT, OVERRIDING USER VALUE and a
+// data-modifying WITH that would leave such a column to PostgreSQL fail
+// with 0A000. COPY through pgx's CopyFrom is not seen by the driver: give
+// the column its values, or it draws from PostgreSQL's (capped) sequence.
+//
+// A managed sequence the store does not have is imported from PostgreSQL
+// on its first nextval or setval (package migrate): the store starts
+// import_gap values past the database's last value, and the database's
+// sequence is capped just below, so instances not yet on seqshim keep
+// drawing from a disjoint range.
+//
 // Values come from one seqcache.Cache per process and store, shared by
 // every connection and closed (its unused values given back) when the
 // last sql.DB using it is closed. currval and lastval are per connection,
@@ -42,6 +57,8 @@
 //	deny            (none)    comma-separated patterns left to PostgreSQL
 //	plan_cache      1024      distinct SQL texts whose plans are kept
 //	fetch_timeout   10s       bound on one background reservation
+//	lazy_import     true      import a sequence the store lacks from PostgreSQL on first use
+//	import_gap      1000000   values left to native instances by that import
 //
 // A bad value makes sql.Open fail with a *ConfigError naming
 // the key and the accepted values. To wrap a connector (sql.OpenDB with
