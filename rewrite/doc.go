@@ -142,6 +142,8 @@
 // Options.DefaultSchema. A U&"..." UESCAPE name in NEXT VALUE FOR is
 // refused. Evaluation order is taken to be the text order (PostgreSQL
 // evaluates a CTE when its statement first reads it). Sequence calls made
-// by the database itself (column defaults, triggers, functions, views) are
-// outside the SQL text and not seen.
+// by the database itself (column defaults, triggers, functions, views, and
+// ALTER TABLE ... ADD COLUMN ... DEFAULT nextval(...), which fills the
+// existing rows) are outside the SQL text and not seen. setval's value as
+// a string constant (setval('s', '42')) is refused like an expression.
 package rewrite

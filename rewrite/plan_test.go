@@ -256,6 +256,9 @@ var planCases = []planCase{
 		calls: []string{`nextval public.s @"nextval('s')" -> $2`}},
 	{name: "dangling AS (fuzz)", sql: `SELECT CurrvAl('A')AS`, kind: Bind,
 		out: `SELECT $1::int8 AS`, calls: []string{`currval public.a @"CurrvAl('A')" -> $1`}},
+	{name: "call inside a type modifier after the head call (fuzz)", sql: `SELECT nextval('s')::numeric(currval('s'))`, kind: Bind,
+		out:   `SELECT $1::int8::numeric($2::int8) AS nextval`,
+		calls: []string{`nextval public.s @"nextval('s')" -> $1`, `currval public.s @"currval('s')" -> $2`}},
 	{name: "comment right after the call", sql: `SELECT nextval('s')/*c*/, 1`, kind: Bind,
 		out: `SELECT $1::int8 AS nextval/*c*/, 1`, calls: []string{`nextval public.s @"nextval('s')" -> $1`}},
 

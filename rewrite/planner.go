@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -410,59 +411,64 @@ func (a *analyzer) toCalls(v verdict) []Call {
 // column name would change) and numbers the new parameters.
 func (a *analyzer) render(v verdict, calls []Call, numParams int) (string, []Edit) {
 	src := a.src
-	edits := make([]Edit, 0, v.n+2)
-	var b strings.Builder
-	b.Grow(len(src) + v.n*24)
-	var offBuf [8][2]int // where each edit's text is in b
-	offs := offBuf[:0]
-	pos := 0
 	ident := func(i int) bool { return i >= 0 && i < len(src) && isIdentCont(src[i]) }
+	// The edits, in text order: an alias goes after the end of its item,
+	// which may hold further calls (in a type modifier, say).
+	edits := make([]Edit, 0, v.n+2)
 	k := 0
 	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
 		if !cs.managed {
 			continue
 		}
-		s, e := calls[k].Span.Start, calls[k].Span.End
-		n := numParams + 1 + k
-		calls[k].Param = n
-		b.WriteString(src[pos:s])
-		at := b.Len()
-		if ident(s - 1) {
-			b.WriteByte(' ')
-		}
-		var num [20]byte
-		b.WriteByte('$')
-		b.Write(strconv.AppendInt(num[:0], int64(n), 10))
-		b.WriteString("::int8")
-		if int(cs.aliasAt) == e {
-			b.WriteString(" AS ")
-			b.WriteString(cs.fn.String())
-		}
-		if ident(e) {
-			b.WriteByte(' ')
-		}
-		edits = append(edits, Edit{Start: s, End: e})
-		offs = append(offs, [2]int{at, b.Len()})
-		pos = e
-		if at := int(cs.aliasAt); at > e {
-			b.WriteString(src[pos:at])
-			ins := b.Len()
-			b.WriteString(" AS ")
-			b.WriteString(cs.fn.String())
-			if ident(at) {
-				b.WriteByte(' ')
-			}
-			edits = append(edits, Edit{Start: at, End: at})
-			offs = append(offs, [2]int{ins, b.Len()})
-			pos = at
+		calls[k].Param = numParams + 1 + k
+		sp := calls[k].Span
+		edits = append(edits, Edit{Start: sp.Start, End: sp.End, Text: cs.fn.String()})
+		if at := int(cs.aliasAt); at > sp.End {
+			edits = append(edits, Edit{Start: at, End: at, Text: cs.fn.String()})
 		}
 		k++
 	}
+	slices.SortStableFunc(edits, func(x, y Edit) int { return x.Start - y.Start })
+	var b strings.Builder
+	b.Grow(len(src) + len(edits)*24)
+	var offBuf [8][2]int // where each edit's text is in b
+	offs := offBuf[:0]
+	pos, k, ci := 0, 0, v.c0
+	for _, ed := range edits {
+		b.WriteString(src[pos:ed.Start])
+		at := b.Len()
+		if ed.Start < ed.End { // a call: $n::int8, with the alias when it goes right after it
+			if ident(ed.Start - 1) {
+				b.WriteByte(' ')
+			}
+			var num [20]byte
+			b.WriteByte('$')
+			b.Write(strconv.AppendInt(num[:0], int64(calls[k].Param), 10))
+			b.WriteString("::int8")
+			for !a.calls[ci].managed { // the call site of calls[k]
+				ci++
+			}
+			if int(a.calls[ci].aliasAt) == ed.End {
+				b.WriteString(" AS ")
+				b.WriteString(ed.Text)
+			}
+			k++
+			ci++
+		} else {
+			b.WriteString(" AS ")
+			b.WriteString(ed.Text)
+		}
+		if ident(ed.End) {
+			b.WriteByte(' ')
+		}
+		offs = append(offs, [2]int{at, b.Len()})
+		pos = ed.End
+	}
 	b.WriteString(src[pos:])
 	out := b.String()
-	for k := range edits {
-		edits[k].Text = out[offs[k][0]:offs[k][1]]
+	for i := range edits {
+		edits[i].Text = out[offs[i][0]:offs[i][1]]
 	}
 	return out, edits
 }
