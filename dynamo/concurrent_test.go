@@ -68,7 +68,7 @@ func stressBounded(t *testing.T, opts ...seqcache.Option) {
 // those before the store's position.
 func TestConcurrentCycle(t *testing.T) {
 	first, stores := stressStoreSet(t)
-	spec := mustDefine(t, first, "public.c", seqcache.MinValue(-500), seqcache.MaxValue(4999),
+	spec := mustDefine(t, first, "public.c", seqcache.MinValue(-500), seqcache.MaxValue(999),
 		seqcache.Start(0), seqcache.Increment(1), seqcache.Cycle())
 	blocks := hammer(t, stores, stressGoroutines, "public.c", stressDuration, stressMaxBlock)
 	r := check(t, blocks, spec, math.MaxInt64)

@@ -60,6 +60,11 @@ type Stats struct {
 // ErrClosed is returned by a Cache after Close.
 var ErrClosed = &Error{Code: "08003", Message: "sequence cache is closed"}
 
+// errStale tells a caller holding a seq that was dropped from the map (its
+// sequence was unknown) to look the name up again, so that a process never
+// holds two caches of one sequence.
+var errStale = errors.New("seqcache: stale sequence entry")
+
 // closedPos is stored as a buffer's position to make every later take fail
 // without overflowing.
 const closedPos = math.MaxInt64 / 2
@@ -151,6 +156,10 @@ func (c *Cache) Next(ctx context.Context, name string) (int64, error) {
 			return b.Value(i - 1), nil
 		}
 		one, ok, err := s.advance(ctx, b)
+		if err == errStale {
+			s = c.seq(name)
+			continue
+		}
 		if err != nil || ok {
 			return one.First, err
 		}
@@ -190,6 +199,10 @@ func (c *Cache) take(ctx context.Context, name string, n int64) (Block, error) {
 			return Block{First: b.Value(from), Count: min(i, b.Count) - from, Increment: b.Increment}, nil
 		}
 		one, ok, err := s.advance(ctx, b)
+		if err == errStale {
+			s = c.seq(name)
+			continue
+		}
 		if err != nil || ok {
 			return one, err
 		}
@@ -252,6 +265,9 @@ func (s *seq) load(ctx context.Context) error {
 	}
 	if s.loaded {
 		return nil
+	}
+	if v, ok := s.c.seqs.Load(s.name); !ok || v != s {
+		return errStale // dropped as unknown meanwhile: one seq per name
 	}
 	sq, err := s.c.store.Get(ctx, s.name)
 	if err != nil {

@@ -394,3 +394,54 @@ func TestBlockGrowth(t *testing.T) {
 		t.Fatalf("Reservations = %d, want 6..14 with growth to 1600; stats %+v", st.Reservations, st)
 	}
 }
+
+// gatedStore holds its first two Gets until the test lets them go.
+type gatedStore struct {
+	*seqcache.MemoryStore
+	calls        atomic.Int64
+	first, other chan struct{}
+}
+
+func (g *gatedStore) Get(ctx context.Context, name string) (seqcache.Sequence, error) {
+	switch g.calls.Add(1) {
+	case 1:
+		<-g.first
+	case 2:
+		<-g.other
+	}
+	return g.MemoryStore.Get(ctx, name)
+}
+
+// TestUnknownThenCreated: a caller that queued behind a lookup which found
+// the sequence unknown must not keep a second cache of it once it exists:
+// the process hands out values from one block, in order.
+func TestUnknownThenCreated(t *testing.T) {
+	store := &gatedStore{MemoryStore: newStore(t), first: make(chan struct{}), other: make(chan struct{})}
+	c := newCache(t, store, seqcache.Config{BlockSize: 1000})
+	ctx := context.Background()
+	errs := make(chan error, 1)
+	go func() { _, err := c.Next(ctx, "public.late"); errs <- err }()
+	waitFor(t, func() bool { return store.calls.Load() == 1 })
+	second := make(chan int64, 1)
+	go func() {
+		v, err := c.Next(ctx, "public.late")
+		if err != nil {
+			t.Error(err)
+		}
+		second <- v
+	}()
+	time.Sleep(20 * time.Millisecond) // the second caller queues behind the first lookup
+	close(store.first)
+	if err := <-errs; !errors.Is(err, seqcache.ErrUnknownSequence) {
+		t.Fatalf("first caller: %v, want 42P01", err)
+	}
+	if err := store.Create(ctx, spec(t, "public.late")); err != nil {
+		t.Fatal(err)
+	}
+	close(store.other)
+	a := <-second
+	b, err := c.Next(ctx, "public.late")
+	if err != nil || a != 1 || b != 2 {
+		t.Fatalf("values %d then %d, %v: want 1 then 2 from one block", a, b, err)
+	}
+}
