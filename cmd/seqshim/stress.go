@@ -357,6 +357,10 @@ func (s *stress) stopAll(abort error) {
 			switch {
 			case abort != nil || p.killed:
 				s.scan(p)
+			case p.stdout.Len() == 0 && diedOf(p.err, syscall.SIGTERM):
+				// Restarted just before the stop: SIGTERM came before the
+				// worker's handler was installed. Its values count as lost.
+				s.scan(p)
 			case p.err != nil:
 				s.fail(p, "failed while stopping")
 			default:
@@ -525,4 +529,14 @@ func (r *stressReport) write(w io.Writer) {
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  FAILED: %s\n", f)
 	}
+}
+
+// diedOf reports whether a worker's exit error says sig killed it.
+func diedOf(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
 }
