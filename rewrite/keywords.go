@@ -312,13 +312,14 @@ func kwHash(s string) int {
 	return int(h>>23) & 511
 }
 
-// keywordShapes has, for each first letter (a-z, then _), a bit for each
-// length of a key word that starts with it: a quick way to reject most
-// identifiers (customer_id) without hashing them.
-var keywordShapes = func() (m [27]uint16) {
+// keywordShapes has, for each pair of first and last letters (a-z, then
+// anything else), a bit for each length of a key word spelt with them: a
+// quick way to reject most identifiers (orders, customer_id) without
+// hashing them.
+var keywordShapes = func() (m [27 * 27]uint16) {
 	for k, s := range keywordNames {
 		if k > 0 {
-			m[shapeIndex(s[0])] |= 1 << len(s)
+			m[shapeIndex(s[0])*27+shapeIndex(s[len(s)-1])] |= 1 << len(s)
 		}
 	}
 	return m
@@ -335,7 +336,7 @@ func shapeIndex(c byte) int {
 // lookupKeyword returns the key word that the unquoted identifier s spells
 // (case-insensitively), or kwNone.
 func lookupKeyword(s string) keyword {
-	if len(s) < 2 || len(s) > maxKeywordLen || keywordShapes[shapeIndex(s[0])]&(1<<len(s)) == 0 {
+	if len(s) < 2 || len(s) > maxKeywordLen || keywordShapes[shapeIndex(s[0])*27+shapeIndex(s[len(s)-1])]&(1<<len(s)) == 0 {
 		return kwNone
 	}
 	for h := kwHash(s); ; h = (h + 1) & 511 {

@@ -72,41 +72,53 @@ func (p *Planner) Plan(sql string) *Plan {
 	return pl
 }
 
-var tokPool = sync.Pool{New: func() any { s := make([]token, 0, 256); return &s }}
+// planState is the scratch space of one planning, reused through a pool.
+type planState struct {
+	toks  []token
+	calls []callSite
+}
+
+var statePool = sync.Pool{New: func() any {
+	return &planState{toks: make([]token, 0, 256), calls: make([]callSite, 0, 8)}
+}}
 
 // plan plans sql without the cache.
 func (p *Planner) plan(sql string) *Plan {
-	bufp := tokPool.Get().(*[]token)
-	defer func() {
-		if cap(*bufp) <= 1<<14 {
-			tokPool.Put(bufp)
-		}
-	}()
-	toks, maxParam, ok := lex(sql, (*bufp)[:0])
-	*bufp = toks[:0]
-	if !ok {
-		return &Plan{Original: sql, SQL: sql} // the database reports the error
+	st := statePool.Get().(*planState)
+	toks, maxParam, ok := lex(sql, st.toks[:0])
+	var pl *Plan
+	if ok {
+		a := analyzer{src: sql, toks: toks, calls: st.calls[:0], opts: &p.opts}
+		pl = a.plan(maxParam)
+		clear(a.calls) // drop the references into sql
+		st.calls = a.calls[:0]
+	} else {
+		pl = &Plan{Original: sql, SQL: sql} // the database reports the error
 	}
-	a := analyzer{src: sql, toks: toks, opts: &p.opts}
+	st.toks = toks[:0]
+	if cap(st.toks) <= 1<<14 && cap(st.calls) <= 1<<10 {
+		statePool.Put(st)
+	}
+	return pl
+}
+
+// plan plans the lexed text.
+func (a *analyzer) plan(maxParam int) *Plan {
+	sql := a.src
 	a.findCalls()
 	var stmtBuf [4][2]int
 	stmts := a.split(stmtBuf[:0])
-	var pl *Plan
+	var ins Insert
+	hasIns := false
 	if len(stmts) == 1 {
 		if it, ok := a.findInsert(stmts[0][0], stmts[0][1]); ok {
-			pi := new(planInsert) // the plan and its Insert in one allocation
-			pl = &pi.Plan
 			a.ins = it // parsed once, for the analysis too
-			if a.fillInsert(it, stmts[0][1], &pi.Insert) {
-				pl.Insert = &pi.Insert
-			}
+			hasIns = a.fillInsert(it, stmts[0][1], &ins)
 		}
 	}
-	if pl == nil {
-		pl = new(Plan)
-	}
-	pl.Original, pl.SQL, pl.NumParams = sql, sql, maxParam
 	if len(a.calls) == 0 {
+		pl, _, _ := newPlan(hasIns, &ins, 0)
+		pl.Original, pl.SQL, pl.NumParams = sql, sql, maxParam
 		return pl
 	}
 	c0 := 0
@@ -125,45 +137,73 @@ func (p *Planner) plan(sql string) *Plan {
 		vs = append(vs, v)
 		c0 = c1
 	}
-	if len(vs) > 1 {
-		for k, v := range vs {
-			if v.kind == Pass {
+	v := vs[0]
+	if len(vs) > 1 { // several statements: Pass, or refused
+		v = verdict{kind: Pass}
+		for k, sv := range vs {
+			if sv.kind == Pass {
 				continue
 			}
-			pl.Kind = Refuse
-			pl.Calls = a.toCalls(v)
-			pl.Reason = v.reason
-			if v.kind != Refuse {
-				pl.Reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
-					strconv.Itoa(k+1) + " calls " + a.callText(a.firstManaged(v)) +
+			v = sv
+			if sv.kind != Refuse {
+				v.kind = Refuse
+				v.reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
+					strconv.Itoa(k+1) + " calls " + a.callText(a.firstManaged(sv)) +
 					"; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
 			}
-			return pl
+			break
 		}
-		return pl
 	}
-	v := vs[0]
+	pl, callBuf, editBuf := newPlan(hasIns, &ins, v.n)
+	pl.Original, pl.SQL, pl.NumParams = sql, sql, maxParam
+	pl.Kind = v.kind
+	if v.kind != Pass {
+		pl.Calls = a.toCalls(v, callBuf)
+	}
 	switch v.kind {
 	case Local:
-		pl.Kind = Local
-		pl.Calls = a.toCalls(v)
 		pl.Columns = v.columns
 	case Bind:
-		pl.Kind = Bind
-		pl.Calls = a.toCalls(v)
-		pl.SQL, pl.Edits = a.render(v, pl.Calls, maxParam)
+		pl.SQL, pl.Edits = a.render(v, pl.Calls, maxParam, editBuf)
 	case Refuse:
-		pl.Kind = Refuse
-		pl.Calls = a.toCalls(v)
 		pl.Reason = v.reason
 	}
 	return pl
 }
 
-// planInsert allocates a Plan and its Insert together.
+// planBox holds a plan, its Insert and small Calls and Edits arrays, so
+// that most plans take a single allocation.
+type planBox struct {
+	Plan
+	insert Insert
+	calls  [2]Call
+	edits  [4]Edit
+}
+
+// planInsert holds a plan without calls and its Insert.
 type planInsert struct {
 	Plan
-	Insert Insert
+	insert Insert
+}
+
+// newPlan allocates a plan (with *ins when hasIns) and returns buffers for
+// its calls and edits when they fit in the same allocation.
+func newPlan(hasIns bool, ins *Insert, ncalls int) (*Plan, []Call, []Edit) {
+	switch {
+	case ncalls > 0 && ncalls <= 2:
+		b := new(planBox)
+		if hasIns {
+			b.insert = *ins
+			b.Insert = &b.insert
+		}
+		return &b.Plan, b.calls[:0:ncalls], b.edits[:0]
+	case hasIns:
+		b := new(planInsert)
+		b.insert = *ins
+		b.Insert = &b.insert
+		return &b.Plan, nil, nil
+	}
+	return new(Plan), nil, nil
 }
 
 // split returns the statements of the token stream as token ranges
@@ -392,8 +432,11 @@ func reserved(k keyword) bool {
 }
 
 // toCalls converts call sites to Calls.
-func (a *analyzer) toCalls(v verdict) []Call {
-	calls := make([]Call, 0, v.n)
+func (a *analyzer) toCalls(v verdict, buf []Call) []Call {
+	calls := buf
+	if cap(calls) < v.n {
+		calls = make([]Call, 0, v.n)
+	}
 	a.managedCalls(v, func(_ int, cs *callSite) {
 		calls = append(calls, Call{
 			Func:      cs.fn,
@@ -409,12 +452,15 @@ func (a *analyzer) toCalls(v verdict) []Call {
 
 // render replaces each call with $n::int8 (and adds AS <fn> where the
 // column name would change) and numbers the new parameters.
-func (a *analyzer) render(v verdict, calls []Call, numParams int) (string, []Edit) {
+func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []Edit) (string, []Edit) {
 	src := a.src
 	ident := func(i int) bool { return i >= 0 && i < len(src) && isIdentCont(src[i]) }
 	// The edits, in text order: an alias goes after the end of its item,
 	// which may hold further calls (in a type modifier, say).
-	edits := make([]Edit, 0, v.n+2)
+	edits := buf[:0]
+	if cap(edits) < 2*v.n {
+		edits = make([]Edit, 0, 2*v.n)
+	}
 	k := 0
 	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
