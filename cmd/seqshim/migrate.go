@@ -101,10 +101,7 @@ func (f *migrateFlags) openBoth(ctx context.Context) (*sql.DB, seqcache.Store, e
 	return db, store, nil
 }
 
-func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("import", stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: seqshim import [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
+const importUsage = `usage: seqshim import [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
 
 Creates each database sequence in the store at last_value + gap*increment
 (next value + gap*increment when never called) with the same parameters,
@@ -113,35 +110,9 @@ MINVALUE when descending, NO CYCLE), so that instances still on native
 sequences and instances on seqshim draw from disjoint ranges. Prints the
 plan first; running it again changes nothing.
 
-flags:`)
-		fs.PrintDefaults()
-	}
-	mf := addMigrateFlags(fs, true)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	opts, err := mf.options()
-	if err != nil {
-		return err
-	}
-	db, store, err := mf.openBoth(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	plan, err := migrate.PlanImport(ctx, db, store, opts)
-	if err != nil {
-		return mf.explain(err)
-	}
-	return mf.apply(ctx, stdout, "import", plan, func() ([]migrate.Step, error) {
-		return migrate.Import(ctx, db, store, opts)
-	})
-}
+flags:`
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: seqshim export [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
+const exportUsage = `usage: seqshim export [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
 
 The rollback of import: for each sequence in the store, restores the database
 sequence's MINVALUE, MAXVALUE and CYCLE from the store and moves it with
@@ -150,7 +121,25 @@ backwards), so that native sequences take over without collision. The gap
 must cover what instances still on seqshim reserve until they are gone.
 Prints the plan first; running it again changes nothing.
 
-flags:`)
+flags:`
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runMigration(ctx, "import", importUsage, migrate.PlanImport, migrate.Import, args, stdout, stderr)
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runMigration(ctx, "export", exportUsage, migrate.PlanExport, migrate.Export, args, stdout, stderr)
+}
+
+// migration is migrate.Import or migrate.Export, or their Plan functions.
+type migration func(ctx context.Context, db migrate.DB, store seqcache.Store, opts migrate.Options) ([]migrate.Step, error)
+
+// runMigration prints a migration's plan, then carries it out (unless
+// -dry-run).
+func runMigration(ctx context.Context, name, usage string, plan, do migration, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(name, stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
 		fs.PrintDefaults()
 	}
 	mf := addMigrateFlags(fs, true)
@@ -166,12 +155,12 @@ flags:`)
 		return err
 	}
 	defer db.Close()
-	plan, err := migrate.PlanExport(ctx, db, store, opts)
+	steps, err := plan(ctx, db, store, opts)
 	if err != nil {
 		return mf.explain(err)
 	}
-	return mf.apply(ctx, stdout, "export", plan, func() ([]migrate.Step, error) {
-		return migrate.Export(ctx, db, store, opts)
+	return mf.apply(ctx, stdout, name, steps, func() ([]migrate.Step, error) {
+		return do(ctx, db, store, opts)
 	})
 }
 
