@@ -72,8 +72,9 @@ type Arg struct {
 // Call is one sequence call site.
 type Call struct {
 	Func Func
-	// Seq is the sequence, resolved like regclass. It is zero for lastval
-	// and when the name is a parameter.
+	// Seq is the sequence, resolved like regclass. It is zero for lastval,
+	// when the name is a parameter, and (in Refuse plans) when seqshim
+	// cannot resolve it.
 	Seq Name
 	// NameParam is k when the sequence name is the statement's parameter $k
 	// (nextval($1)); the driver resolves it with ParseName at run time.
