@@ -70,8 +70,10 @@ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`
 
-// implicit returns the plan to run for p, an INSERT: p itself when no
-// managed sequence column is left out, else a Bind plan that fills them.
+// implicit returns the plan to run for p, a statement with INSERTs: p
+// itself when no managed sequence column is left out, else a Bind plan
+// that fills them, or a Refuse plan when they cannot be filled. The
+// result is kept per SQL text until DDL is seen.
 func (c *conn) implicit(ctx context.Context, p *rewrite.Plan) (*rewrite.Plan, error) {
 	cat := c.c.catalog
 	cat.mu.Lock()
@@ -83,14 +85,9 @@ func (c *conn) implicit(ctx context.Context, p *rewrite.Plan) (*rewrite.Plan, er
 		}
 		return ip, nil
 	}
-	t, err := c.table(ctx, p.Insert.Table)
+	ip, err := c.derive(ctx, p)
 	if err != nil {
 		return nil, err
-	}
-	if t.managed {
-		if ip, err = c.c.fill(p, t); err != nil {
-			return nil, err
-		}
 	}
 	cat.mu.Lock()
 	if len(cat.plans) >= cat.limit {
@@ -102,6 +99,37 @@ func (c *conn) implicit(ctx context.Context, p *rewrite.Plan) (*rewrite.Plan, er
 		return p, nil
 	}
 	return ip, nil
+}
+
+// derive returns the plan that replaces p, or nil when p stands.
+func (c *conn) derive(ctx context.Context, p *rewrite.Plan) (*rewrite.Plan, error) {
+	for _, name := range p.OtherInserts {
+		t, err := c.table(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if col, ok := t.firstManaged(); ok {
+			return refusedPlan(p, fmt.Sprintf("INSERT INTO %s inside WITH or in a string of several statements may leave %s to its default, which PostgreSQL would draw from its own sequence %s; send that INSERT as a statement of its own",
+				name, col.name, col.seq.Key())), nil
+		}
+	}
+	if p.Insert == nil {
+		return nil, nil
+	}
+	t, err := c.table(ctx, p.Insert.Table)
+	if err != nil || !t.managed {
+		return nil, err
+	}
+	return c.c.fill(p, t)
+}
+
+func (t *table) firstManaged() (column, bool) {
+	for _, col := range t.cols {
+		if col.seq != (rewrite.Name{}) {
+			return col, true
+		}
+	}
+	return column{}, false
 }
 
 // table reads a table's columns from the catalog, once.
@@ -239,7 +267,7 @@ func (c *Connector) fill(p *rewrite.Plan, t *table) (*rewrite.Plan, error) {
 	edits := slices.Clone(p.Edits)
 	next := p.NumParams + len(p.Calls) + 1
 	param := func(seq rewrite.Name) string {
-		q.Calls = append(q.Calls, rewrite.Call{Func: rewrite.Nextval, Seq: seq, Param: next})
+		q.Calls = append(q.Calls, rewrite.Call{Func: rewrite.Nextval, Seq: seq, Key: seq.Key(), Param: next})
 		next++
 		return "$" + strconv.Itoa(next-1)
 	}

@@ -56,7 +56,10 @@ func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.Na
 			return 0, pgErr("42602", fmt.Sprintf("invalid name syntax: %q", str), "", err)
 		}
 	}
-	key := name.Key()
+	key := call.Key
+	if call.NameParam > 0 {
+		key = name.Key()
+	}
 	switch call.Func {
 	case rewrite.Nextval:
 		v, err := s.cache.Next(ctx, key)

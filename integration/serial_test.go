@@ -147,6 +147,7 @@ func TestSerialRefused(t *testing.T) {
 		fmt.Sprintf("INSERT INTO %s (name) SELECT 'x' FROM generate_series(1, 3)", tbl),
 		fmt.Sprintf("INSERT INTO %s (id, name) OVERRIDING USER VALUE VALUES (1, 'x')", idt),
 		fmt.Sprintf("WITH x AS (INSERT INTO %s (name) VALUES ('cte') RETURNING id) SELECT id FROM x", tbl),
+		fmt.Sprintf("INSERT INTO %s (id, name) VALUES (7, 'a'); INSERT INTO %s (name) VALUES ('b')", tbl, tbl),
 	} {
 		_, err := e.shim.Exec(q)
 		var pg *pgconn.PgError

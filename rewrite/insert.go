@@ -114,23 +114,9 @@ func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert) bool {
 		Returning:  -1,
 		End:        int(toks[hi-1].end),
 	}
-	// Table name: 1 to 3 names separated by dots.
-	var parts [3]string
-	np := 0
-	for j := it.tableLo; j < it.tableHi; j += 2 {
-		t := &toks[j]
-		s, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
-		if !ok {
-			return false
-		}
-		parts[np] = s
-		np++
-	}
-	switch np {
-	case 1:
-		ins.Table = Name{Schema: a.opts.DefaultSchema, Name: parts[0]}
-	default:
-		ins.Table = Name{Schema: parts[np-2], Name: parts[np-1]}
+	var ok bool
+	if ins.Table, ok = a.tableName(it.tableLo, it.tableHi); !ok {
+		return false
 	}
 	ins.ColumnList = Span{ins.TargetEnd, ins.TargetEnd}
 	if it.colsLo >= 0 {
@@ -251,4 +237,51 @@ func (a *analyzer) countItems(lo, hi int) int {
 		}
 	}
 	return n
+}
+
+// tableName resolves the table name in tokens [lo, hi): 1 to 3 names
+// separated by dots, a catalog prefix dropped.
+func (a *analyzer) tableName(lo, hi int) (Name, bool) {
+	var parts [3]string
+	np := 0
+	for j := lo; j < hi && np < len(parts); j += 2 {
+		t := &a.toks[j]
+		s, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
+		if !ok {
+			return Name{}, false
+		}
+		parts[np] = s
+		np++
+	}
+	switch np {
+	case 0:
+		return Name{}, false
+	case 1:
+		return Name{Schema: a.opts.DefaultSchema, Name: parts[0]}, true
+	}
+	return Name{Schema: parts[np-2], Name: parts[np-1]}, true
+}
+
+// otherInserts returns the target tables of every INSERT INTO but the one
+// at token top (-1 for none).
+func (a *analyzer) otherInserts(top int) []Name {
+	var out []Name
+	n := len(a.toks)
+	for i := range a.toks {
+		if i == top || a.kwAt(i, n) != kwInsert || a.kwAt(i+1, n) != kwInto {
+			continue
+		}
+		j := i + 2
+		for np := 1; a.isName(j, n); np++ {
+			j++
+			if np == 3 || a.kindAt(j, n) != tDot {
+				break
+			}
+			j++
+		}
+		if name, ok := a.tableName(i+2, j); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -116,3 +116,44 @@ func TestPlanInsert(t *testing.T) {
 		t.Errorf("Pass INSERT: %v %+v", pl.Kind, pl.Insert)
 	}
 }
+
+func TestOtherInserts(t *testing.T) {
+	p := NewPlanner(Options{})
+	tests := []struct {
+		sql  string
+		want string // keys of OtherInserts
+		top  string // Insert.Table, "" when nil
+	}{
+		{"INSERT INTO t (a) VALUES (1)", "", "public.t"},
+		{"WITH x AS (INSERT INTO app.\"Log\" (a) VALUES (1) RETURNING id) SELECT id FROM x", "app.Log", ""},
+		{"WITH x AS (INSERT INTO a VALUES (1) RETURNING id) INSERT INTO b (id) SELECT id FROM x", "public.a", "public.b"},
+		{"INSERT INTO a (v) VALUES (1); INSERT INTO db.s.b (v) VALUES (2)", "public.a s.b", ""},
+		{"SELECT 'INSERT INTO t' /* INSERT INTO u */", "", ""},
+		{"WITH x AS (INSERT INTO t (id) VALUES (nextval('s')) RETURNING id) SELECT id FROM x", "public.t", ""},
+	}
+	for _, tc := range tests {
+		pl := p.Plan(tc.sql)
+		var keys []string
+		for _, n := range pl.OtherInserts {
+			keys = append(keys, n.Key())
+		}
+		top := ""
+		if pl.Insert != nil {
+			top = pl.Insert.Table.Key()
+		}
+		if got := strings.Join(keys, " "); got != tc.want || top != tc.top {
+			t.Errorf("Plan(%q): OtherInserts %q, Insert %q; want %q, %q", tc.sql, got, top, tc.want, tc.top)
+		}
+	}
+}
+
+func TestCallKey(t *testing.T) {
+	pl := NewPlanner(Options{DefaultSchema: "app"}).Plan(`SELECT nextval('"Mixed"'), currval('public.s'), lastval()`)
+	var keys []string
+	for _, c := range pl.Calls {
+		keys = append(keys, c.Key)
+	}
+	if got := strings.Join(keys, ","); got != "app.Mixed,public.s," {
+		t.Fatalf("keys %q", got)
+	}
+}

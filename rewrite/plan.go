@@ -76,6 +76,9 @@ type Call struct {
 	// when the name is a parameter, and (in Refuse plans) when seqshim
 	// cannot resolve it.
 	Seq Name
+	// Key is Seq.Key(), computed once with the plan so that executing it
+	// allocates nothing; "" when Seq is zero.
+	Key string
 	// NameParam is k when the sequence name is the statement's parameter $k
 	// (nextval($1)); the driver resolves it with ParseName at run time.
 	// Only Local plans have such calls.
@@ -130,4 +133,9 @@ type Plan struct {
 	// Insert describes the statement when it is a single INSERT (possibly
 	// after WITH), with byte offsets into Original; nil otherwise.
 	Insert *Insert
+	// OtherInserts are the target tables of the INSERTs Insert does not
+	// describe: inside a WITH, or in another statement of the query string.
+	// The driver cannot add columns to them, so it refuses them when they
+	// could leave a managed sequence column to its default.
+	OtherInserts []Name
 }

@@ -110,15 +110,20 @@ func (a *analyzer) plan(maxParam int) *Plan {
 	stmts := a.split(stmtBuf[:0])
 	var ins Insert
 	hasIns := false
+	top := -1 // token of the INSERT that ins describes
 	if len(stmts) == 1 {
 		if it, ok := a.findInsert(stmts[0][0], stmts[0][1]); ok {
 			a.ins = it // parsed once, for the analysis too
 			hasIns = a.fillInsert(it, stmts[0][1], &ins)
+			if hasIns {
+				top = it.at - 1
+			}
 		}
 	}
+	others := a.otherInserts(top)
 	if len(a.calls) == 0 {
 		pl, _, _ := newPlan(hasIns, &ins, 0)
-		pl.Original, pl.SQL, pl.NumParams = sql, sql, maxParam
+		pl.Original, pl.SQL, pl.NumParams, pl.OtherInserts = sql, sql, maxParam, others
 		return pl
 	}
 	c0 := 0
@@ -155,7 +160,7 @@ func (a *analyzer) plan(maxParam int) *Plan {
 		}
 	}
 	pl, callBuf, editBuf := newPlan(hasIns, &ins, v.n)
-	pl.Original, pl.SQL, pl.NumParams = sql, sql, maxParam
+	pl.Original, pl.SQL, pl.NumParams, pl.OtherInserts = sql, sql, maxParam, others
 	pl.Kind = v.kind
 	if v.kind != Pass {
 		pl.Calls = a.toCalls(v, callBuf)
@@ -438,9 +443,14 @@ func (a *analyzer) toCalls(v verdict, buf []Call) []Call {
 		calls = make([]Call, 0, v.n)
 	}
 	a.managedCalls(v, func(_ int, cs *callSite) {
+		key := ""
+		if cs.seq != (Name{}) {
+			key = cs.seq.Key()
+		}
 		calls = append(calls, Call{
 			Func:      cs.fn,
 			Seq:       cs.seq,
+			Key:       key,
 			NameParam: cs.nameParam,
 			Value:     cs.value,
 			IsCalled:  cs.isCalled,
