@@ -125,8 +125,9 @@ type seq struct {
 // past Count: whoever takes index low starts the next fetch.
 type buffer struct {
 	Block
-	pos atomic.Int64
 	low int64
+	_   [64]byte // keeps pos off the cache line the readers share
+	pos atomic.Int64
 }
 
 type fetch struct {
