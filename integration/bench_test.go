@@ -6,17 +6,19 @@ import (
 	"testing"
 )
 
-// The benchmarks run each statement through plain pgx and through seqshim
-// against the same PostgreSQL in one run; compare the native and seqshim
-// lines of each pair (benchstat, or by eye).
+// The benchmarks run each statement through plain pgx, through seqshim with
+// its defaults, and through seqshim with seqshim.max_block_size=100000 (hot
+// sequences grow their blocks), against the same PostgreSQL in one run;
+// compare the lines of each group (benchstat, or by eye).
 
 func benchPair(b *testing.B, setup func(e *env) (query string, args []any, reset func())) {
 	e := newEnv(b)
 	query, args, reset := setup(e)
+	grow := open(b, "seqshim", e.shimDSN("seqshim.max_block_size=100000"))
 	for _, side := range []struct {
 		name string
 		db   *sql.DB
-	}{{"native", e.native}, {"seqshim", e.shim}} {
+	}{{"native", e.native}, {"seqshim", e.shim}, {"seqshim-grow", grow}} {
 		b.Run(side.name, func(b *testing.B) {
 			if reset != nil {
 				reset()

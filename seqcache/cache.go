@@ -17,11 +17,15 @@ type Config struct {
 	// sequence's own CACHE is 1 (PostgreSQL's default). Default 1000.
 	BlockSize int64
 	// MaxBlockSize lets a sequence's block size double, up to this value,
-	// each time a caller had to wait for the store because the previous
-	// block ran out before its successor arrived: hot sequences then reach
-	// the store less often, at the cost of larger gaps when a process dies.
-	// Zero or less than the block size disables growth.
+	// when a block lasted less than GrowWithin or a caller had to wait for
+	// the store because a block ran out before its successor arrived: hot
+	// sequences then reach the store about once per GrowWithin, at the
+	// cost of larger gaps when a process dies (about two GrowWithin's worth
+	// of values). Zero or less than the block size disables growth.
 	MaxBlockSize int64
+	// GrowWithin is the block lifetime under which a block grows (see
+	// MaxBlockSize). Default 1s.
+	GrowWithin time.Duration
 	// LowWater is the fraction of a block still unused when the next block
 	// is fetched in the background. Default 0.5.
 	LowWater float64
@@ -40,6 +44,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FetchTimeout <= 0 {
 		c.FetchTimeout = 10 * time.Second
+	}
+	if c.GrowWithin <= 0 {
+		c.GrowWithin = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -125,9 +132,10 @@ type seq struct {
 // past Count: whoever takes index low starts the next fetch.
 type buffer struct {
 	Block
-	low int64
-	_   [64]byte // keeps pos off the cache line the readers share
-	pos atomic.Int64
+	low   int64
+	since time.Time // when it became current
+	_     [64]byte  // keeps pos off the cache line the readers share
+	pos   atomic.Int64
 }
 
 type fetch struct {
@@ -291,7 +299,11 @@ func (s *seq) install() {
 	s.pending = nil
 	old := s.cur.Load()
 	s.c.retired.Add(min(old.pos.Load(), old.Count))
-	nb := &buffer{Block: *b}
+	now := time.Now()
+	if old.Count > 0 && now.Sub(old.since) < s.c.cfg.GrowWithin && s.size < s.c.cfg.MaxBlockSize {
+		s.size = min(2*s.size, s.c.cfg.MaxBlockSize) // a hot sequence: fewer, larger blocks
+	}
+	nb := &buffer{Block: *b, since: now}
 	nb.low = max(1, b.Count-int64(float64(b.Count)*s.c.cfg.LowWater))
 	s.cur.Store(nb)
 }

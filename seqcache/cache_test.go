@@ -445,3 +445,32 @@ func TestUnknownThenCreated(t *testing.T) {
 		t.Fatalf("values %d then %d, %v: want 1 then 2 from one block", a, b, err)
 	}
 }
+
+// TestBlockGrowthByLifetime: blocks used up within GrowWithin double, up
+// to MaxBlockSize; blocks that last longer do not.
+func TestBlockGrowthByLifetime(t *testing.T) {
+	for _, tc := range []struct {
+		within time.Duration
+		pause  time.Duration // between two values
+		lo, hi int64         // reservations for 2000 values
+	}{
+		{time.Hour, 0, 6, 8},                              // 100, 100, 200, 400, 800, 800 (and one fetched ahead)
+		{time.Millisecond, 20 * time.Microsecond, 20, 21}, // a block lasts over 2 ms: 20 blocks of 100
+	} {
+		store := newStore(t, spec(t, "public.s"))
+		c := newCache(t, store, seqcache.Config{BlockSize: 100, MaxBlockSize: 800, GrowWithin: tc.within})
+		ctx := context.Background()
+		for want := int64(1); want <= 2000; want++ {
+			if v, err := c.Next(ctx, "public.s"); v != want || err != nil {
+				t.Fatalf("Next = %d, %v; want %d", v, err, want)
+			}
+			if tc.pause > 0 {
+				time.Sleep(tc.pause)
+			}
+		}
+		time.Sleep(10 * time.Millisecond) // a fetch ahead may still land
+		if st := c.Stats(); st.Reservations < tc.lo || st.Reservations > tc.hi {
+			t.Errorf("GrowWithin %v: %d reservations for 2000 values, want %d..%d", tc.within, st.Reservations, tc.lo, tc.hi)
+		}
+	}
+}
