@@ -49,7 +49,7 @@
 //	store           dynamodb://seqshim_sequences  dynamodb://TABLE, or memory:// for tests
 //	namespace       ""        key prefix: one table serves many databases
 //	block_size      1000      values per reservation when a sequence's CACHE is 1
-//	max_block_size  0         let hot sequences grow their block up to this
+//	max_block_size  0         let hot sequences (a block used up within 1s) grow their block up to this
 //	schema          public    schema of unqualified sequence names
 //	oracle          false     recognise s.NEXTVAL and s.CURRVAL
 //	next_value_for  true      recognise NEXT VALUE FOR s
