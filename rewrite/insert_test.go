@@ -148,12 +148,12 @@ func TestOtherInserts(t *testing.T) {
 }
 
 func TestCallKey(t *testing.T) {
-	pl := NewPlanner(Options{DefaultSchema: "app"}).Plan(`SELECT nextval('"Mixed"'), currval('public.s'), lastval()`)
+	pl := NewPlanner(Options{DefaultSchema: "app"}).Plan(`SELECT nextval('"Mixed"'), lastval(), currval('public.s'), nextval($1)`)
 	var keys []string
 	for _, c := range pl.Calls {
 		keys = append(keys, c.Key)
 	}
-	if got := strings.Join(keys, ","); got != "app.Mixed,public.s," {
+	if got := strings.Join(keys, ","); got != "app.Mixed,,public.s," {
 		t.Fatalf("keys %q", got)
 	}
 }

@@ -442,10 +442,28 @@ func (a *analyzer) toCalls(v verdict, buf []Call) []Call {
 	if cap(calls) < v.n {
 		calls = make([]Call, 0, v.n)
 	}
+	// The calls' keys share one string: one allocation for them all.
+	n := 0
+	a.managedCalls(v, func(_ int, cs *callSite) {
+		if cs.seq != (Name{}) {
+			n += len(cs.seq.Schema) + 1 + len(cs.seq.Name)
+		}
+	})
+	var keys strings.Builder
+	keys.Grow(n)
+	a.managedCalls(v, func(_ int, cs *callSite) {
+		if cs.seq != (Name{}) {
+			keys.WriteString(cs.seq.Schema)
+			keys.WriteByte('.')
+			keys.WriteString(cs.seq.Name)
+		}
+	})
+	all, at := keys.String(), 0
 	a.managedCalls(v, func(_ int, cs *callSite) {
 		key := ""
 		if cs.seq != (Name{}) {
-			key = cs.seq.Key()
+			l := len(cs.seq.Schema) + 1 + len(cs.seq.Name)
+			key, at = all[at:at+l], at+l
 		}
 		calls = append(calls, Call{
 			Func:      cs.fn,
