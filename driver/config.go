@@ -16,7 +16,8 @@ import (
 // SEQSHIM_<KEY>, over the default.
 type Config struct {
 	// Store is where sequences live: "dynamodb://TABLE" (AWS configuration
-	// from the standard chain) or "memory://" (one per process, for tests).
+	// from the standard chain) or "memory://" (in process memory, kept while
+	// a sql.DB uses it: for tests).
 	Store string
 	// Namespace prefixes every key in the store, so that one table can
 	// serve many databases.

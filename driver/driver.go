@@ -20,8 +20,12 @@ import (
 	"github.com/seqshim/seqshim/seqcache"
 )
 
+// seqshim is the driver registered as "seqshim". Its caches are shared by
+// every sql.DB opened with it or through NewConnector.
+var seqshim = New(stdlib.GetDefaultDriver(), DefaultConfig())
+
 func init() {
-	sql.Register("seqshim", New(stdlib.GetDefaultDriver(), DefaultConfig()))
+	sql.Register("seqshim", seqshim)
 }
 
 // Register registers base, wrapped by seqshim with defaults cfg, under
@@ -86,14 +90,14 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 
 // NewConnector wraps any connector, such as stdlib.GetConnector(cfg), so
 // that sql.OpenDB works: db := sql.OpenDB(driver.NewConnector(c, cfg)).
-// cfg is used as given, without the environment.
+// cfg is used as given, without the environment. The cache of cfg's store
+// is the one the "seqshim" driver shares with every sql.DB in the process.
 func NewConnector(base driver.Connector, cfg Config) (driver.Connector, error) {
-	d := New(base.Driver(), cfg)
 	cfg, err := cfg.resolve(nil, func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, err
 	}
-	return d.connector(base, cfg)
+	return seqshim.connector(base, cfg)
 }
 
 func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error) {
