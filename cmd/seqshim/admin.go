@@ -49,6 +49,16 @@ func (f *storeFlags) open(ctx context.Context) (*dynamo.Store, error) {
 	return dynamo.Open(ctx, dynamo.Options{Table: u.Host, Namespace: f.namespace})
 }
 
+// openFor resolves a sequence name and opens the store.
+func (f *storeFlags) openFor(ctx context.Context, name string) (string, *dynamo.Store, error) {
+	key, err := f.key(name)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := f.open(ctx)
+	return key, s, err
+}
+
 // key resolves a sequence name as regclass does.
 func (f *storeFlags) key(name string) (string, error) {
 	n, err := rewrite.ParseName(name, f.schema)
@@ -135,11 +145,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	key, err := sf.key(name[0])
-	if err != nil {
-		return err
-	}
-	s, err := sf.open(ctx)
+	key, s, err := sf.openFor(ctx, name[0])
 	if err != nil {
 		return err
 	}
@@ -179,11 +185,7 @@ func runSetval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%w: VALUE %q is not an integer between %d and %d", errUsage, pos[1], int64(math.MinInt64), int64(math.MaxInt64))
 	}
-	key, err := sf.key(pos[0])
-	if err != nil {
-		return err
-	}
-	s, err := sf.open(ctx)
+	key, s, err := sf.openFor(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -204,11 +206,7 @@ func runDrop(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	key, err := sf.key(name[0])
-	if err != nil {
-		return err
-	}
-	s, err := sf.open(ctx)
+	key, s, err := sf.openFor(ctx, name[0])
 	if err != nil {
 		return err
 	}
