@@ -130,9 +130,12 @@
 // them). Like psql, the planner does not split inside the BEGIN ATOMIC ...
 // END body of CREATE FUNCTION or CREATE PROCEDURE.
 //
-// [Implicit] is reserved for the plans that fill serial and identity
-// columns an INSERT omits; [Plan.Insert] and [ParseInsert] describe INSERT
-// statements for it.
+// Filling the serial and identity columns an INSERT omits needs the
+// catalog, which this package does not read: [Plan.Insert] (and
+// [ParseInsert]) describe a statement's INSERT with byte offsets, and
+// [Plan.OtherInserts] names the tables of INSERTs it cannot describe
+// (inside WITH, in another statement), for the driver to derive a Bind
+// plan or refuse. [Implicit] is reserved and not produced.
 //
 // # What is not handled
 //

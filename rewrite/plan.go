@@ -16,9 +16,10 @@ const (
 	// Plan.Calls in order and appends their values to the arguments as the
 	// new parameters Call.Param; Plan.SQL is the rewritten statement.
 	Bind
-	// Implicit is reserved for INSERTs that omit a column whose default
-	// draws from a managed sequence. It is not produced yet: Plan.Insert
-	// holds what such a plan needs.
+	// Implicit is reserved. INSERTs that omit a column whose default draws
+	// from a managed sequence are planned as Pass or Bind with Plan.Insert
+	// set; the driver, which reads the catalog, derives a Bind plan that
+	// fills the column.
 	Implicit
 	// Refuse: a call would be evaluated per row (or cannot be evaluated by
 	// seqshim). The driver fails the statement with SQLSTATE 0A000 and
