@@ -57,7 +57,7 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 // sequence column to its default.
 func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 	p := c.c.planner.Plan(query)
-	if (p.Insert != nil || p.OtherInserts != nil) && (p.Kind == rewrite.Pass || p.Kind == rewrite.Bind) {
+	if (p.Insert != nil || p.OtherInserts != nil || p.Copy != nil) && (p.Kind == rewrite.Pass || p.Kind == rewrite.Bind) {
 		return c.implicit(ctx, p)
 	}
 	if p.Kind == rewrite.Pass && ddl(query) {

@@ -23,10 +23,12 @@
 // sequence (serial, bigserial, identity, DEFAULT nextval('s')) gets the
 // column and one parameter per row, filled from the cache; the columns
 // are read from the catalog once per table and again after DDL passes
-// through this process. INSERT ... SELECT, OVERRIDING USER VALUE and a
-// data-modifying WITH that would leave such a column to PostgreSQL fail
-// with 0A000. COPY through pgx's CopyFrom is not seen by the driver: give
-// the column its values, or it draws from PostgreSQL's (capped) sequence.
+// through this process. INSERT ... SELECT, OVERRIDING USER VALUE, an
+// INSERT inside WITH or in a string of several statements, and COPY ...
+// FROM with a column list, when they would leave such a column to
+// PostgreSQL, fail with 0A000. pgx's CopyFrom (through sql.Conn.Raw) is not
+// seen by the driver: give the column its values there, or it draws from
+// PostgreSQL's own (capped) sequence.
 //
 // A managed sequence the store does not have is imported from PostgreSQL
 // on its first nextval or setval (package migrate): the store starts

@@ -113,6 +113,18 @@ func (c *conn) derive(ctx context.Context, p *rewrite.Plan) (*rewrite.Plan, erro
 				name, col.name, col.seq.Key())), nil
 		}
 	}
+	if p.Copy != nil && p.Copy.Columns != nil {
+		t, err := c.table(ctx, p.Copy.Table)
+		if err != nil {
+			return nil, err
+		}
+		for _, col := range t.cols {
+			if col.seq != (rewrite.Name{}) && !slices.Contains(p.Copy.Columns, col.name) {
+				return refusedPlan(p, fmt.Sprintf("COPY %s leaves %s to its default, which PostgreSQL would draw from its own sequence %s; add the column to the COPY and its values to the data, or insert with INSERT ... VALUES",
+					p.Copy.Table, col.name, col.seq.Key())), nil
+			}
+		}
+	}
 	if p.Insert == nil {
 		return nil, nil
 	}

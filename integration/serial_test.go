@@ -148,6 +148,7 @@ func TestSerialRefused(t *testing.T) {
 		fmt.Sprintf("INSERT INTO %s (id, name) OVERRIDING USER VALUE VALUES (1, 'x')", idt),
 		fmt.Sprintf("WITH x AS (INSERT INTO %s (name) VALUES ('cte') RETURNING id) SELECT id FROM x", tbl),
 		fmt.Sprintf("INSERT INTO %s (id, name) VALUES (7, 'a'); INSERT INTO %s (name) VALUES ('b')", tbl, tbl),
+		fmt.Sprintf("COPY %s (name) FROM '/dev/null'", tbl),
 	} {
 		_, err := e.shim.Exec(q)
 		var pg *pgconn.PgError
@@ -159,6 +160,17 @@ func TestSerialRefused(t *testing.T) {
 		var called bool
 		if err := e.native.QueryRow("SELECT is_called FROM " + s).Scan(&called); err != nil || called {
 			t.Errorf("PostgreSQL's %s was used: %v, %v", s, called, err)
+		}
+	}
+	// COPY that gives every column, or names the serial one, goes through.
+	for _, q := range []string{
+		fmt.Sprintf("COPY %s (id, name) FROM '/dev/null'", tbl),
+		fmt.Sprintf("COPY %s FROM '/dev/null'", tbl),
+	} {
+		if res, err := e.shim.Exec(q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		} else if n, _ := res.RowsAffected(); n != 0 {
+			t.Errorf("%s: %d rows", q, n)
 		}
 	}
 	// A serial column given a value is left alone, OVERRIDING USER VALUE or not.

@@ -285,3 +285,58 @@ func (a *analyzer) otherInserts(top int) []Name {
 	}
 	return out
 }
+
+// Copy describes a COPY ... FROM statement: rows the database inserts
+// itself, filling the columns it leaves out from their defaults.
+type Copy struct {
+	Table Name
+	// Columns are the columns the data gives, nil when the statement names
+	// none (then the data gives every column).
+	Columns []string
+}
+
+// copyFrom parses COPY table [(columns)] FROM in tokens [lo, hi).
+func (a *analyzer) copyFrom(lo, hi int) (*Copy, bool) {
+	if a.kwAt(lo, hi) != kwCopy {
+		return nil, false
+	}
+	j := lo + 1
+	for np := 1; a.isName(j, hi); np++ {
+		j++
+		if np == 3 || a.kindAt(j, hi) != tDot {
+			break
+		}
+		j++
+	}
+	name, ok := a.tableName(lo+1, j)
+	if !ok {
+		return nil, false
+	}
+	c := &Copy{Table: name}
+	if a.kindAt(j, hi) == tLParen {
+		rp := a.pair(j)
+		if rp <= j || rp >= hi {
+			return nil, false
+		}
+		c.Columns = []string{}
+		for k := j + 1; k < rp; k++ {
+			t := &a.toks[k]
+			if t.kind == tComma {
+				continue
+			}
+			if !a.isName(k, rp) {
+				return nil, false
+			}
+			col, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
+			if !ok {
+				return nil, false
+			}
+			c.Columns = append(c.Columns, col)
+		}
+		j = rp + 1
+	}
+	if a.kwAt(j, hi) != kwFrom {
+		return nil, false
+	}
+	return c, true
+}

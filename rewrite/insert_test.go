@@ -157,3 +157,26 @@ func TestCallKey(t *testing.T) {
 		t.Fatalf("keys %q", got)
 	}
 }
+
+func TestCopyFrom(t *testing.T) {
+	p := NewPlanner(Options{})
+	tests := []struct{ sql, want string }{
+		{"COPY t FROM STDIN", "public.t []"},
+		{`copy app."T" (id, "Name") from '/tmp/x' with (format csv)`, "app.T [id Name]"},
+		{"COPY t (a) TO STDOUT", ""},
+		{"COPY (SELECT 1) TO STDOUT", ""},
+		{"SELECT 1", ""},
+	}
+	for _, tc := range tests {
+		got := ""
+		if c := p.Plan(tc.sql).Copy; c != nil {
+			got = fmt.Sprintf("%s %v", c.Table.Key(), c.Columns)
+			if c.Columns == nil {
+				got = c.Table.Key() + " []"
+			}
+		}
+		if got != tc.want {
+			t.Errorf("Plan(%q).Copy = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+}

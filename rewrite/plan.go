@@ -139,4 +139,6 @@ type Plan struct {
 	// The driver cannot add columns to them, so it refuses them when they
 	// could leave a managed sequence column to its default.
 	OtherInserts []Name
+	// Copy describes the statement when it is COPY ... FROM, nil otherwise.
+	Copy *Copy
 }

@@ -124,6 +124,9 @@ func (a *analyzer) plan(maxParam int) *Plan {
 	if len(a.calls) == 0 {
 		pl, _, _ := newPlan(hasIns, &ins, 0)
 		pl.Original, pl.SQL, pl.NumParams, pl.OtherInserts = sql, sql, maxParam, others
+		if len(stmts) == 1 && !hasIns {
+			pl.Copy, _ = a.copyFrom(stmts[0][0], stmts[0][1])
+		}
 		return pl
 	}
 	c0 := 0
