@@ -14,6 +14,7 @@
 //	cycle, ordered                                BOOL
 //	next       N     the first value not yet reserved
 //	cid        S     a random id written by Create (one per incarnation)
+//	epoch      N     bumped by setval and by a CYCLE wrap (see below)
 //
 // A sequence whose every value has been reserved keeps next just past its
 // limit (last value + increment). DynamoDB numbers have 38 digits, so that
@@ -57,7 +58,10 @@
 //
 // Writes that move next backwards are not safe to repeat: a setval or a
 // give-back applied twice, with a reservation in between, would hand out
-// the same values twice. [Store.SetValue] and [Store.GiveBack] are
+// the same values twice. A give-back is conditional on next standing just
+// past its tail and on the epoch its block was reserved in: setval and a
+// CYCLE wrap start a new epoch, because they can bring next back to the
+// same place with values handed out in between. [Store.SetValue] and [Store.GiveBack] are
 // therefore retried only on throttling, when DynamoDB has not applied the
 // request; after a lost response they report an error (SetValue) or false
 // (GiveBack: the values are then simply not reused).

@@ -78,7 +78,7 @@ func TestPlan(t *testing.T) {
 		t.Fatalf("plan near the limit = %+v, %s, %v", b, next, err)
 	}
 	b, next, err = plan(state{Sequence: seqcache.Sequence{Spec: spec, Exhausted: true}}, 5)
-	if err != nil || b != (seqcache.Block{First: 1, Count: 5, Increment: 1}) || next != "6" {
+	if err != nil || b != (seqcache.Block{First: 1, Count: 5, Increment: 1, Epoch: 1}) || next != "6" {
 		t.Fatalf("plan wrapping = %+v, %s, %v", b, next, err)
 	}
 	spec.Cycle = false

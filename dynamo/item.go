@@ -29,6 +29,7 @@ const (
 	attrOrdered   = "ordered"
 	attrNext      = "next"
 	attrCID       = "cid"
+	attrEpoch     = "epoch"
 )
 
 type item = map[string]types.AttributeValue
@@ -88,6 +89,7 @@ func (s *Store) encode(spec seqcache.Spec, cid string) item {
 		attrOrdered:   &types.AttributeValueMemberBOOL{Value: spec.Ordered},
 		attrNext:      num(spec.Start),
 		attrCID:       str(cid),
+		attrEpoch:     num(0),
 	}
 	if s.ns != "" {
 		it[attrNamespace] = str(s.ns)
@@ -113,6 +115,7 @@ func (s *Store) decode(it item) (st state, ok bool, err error) {
 		Ordered:   d.bool(attrOrdered),
 	}
 	st = state{cid: d.str(attrCID), rawNext: d.rawNum(attrNext)}
+	st.Epoch = epochOf(it)
 	if d.err != nil {
 		return state{}, false, fmt.Errorf("dynamo: malformed item %q: %w", getS(it, attrKey), d.err)
 	}
@@ -199,4 +202,19 @@ func names(exprs ...string) map[string]string {
 		}
 	}
 	return m
+}
+
+// epochOf reads an item's epoch; an item written before epochs has 0.
+func epochOf(it item) int64 {
+	v, _ := parseNum(rawN(it, attrEpoch))
+	return v
+}
+
+// epochCond is the condition that an item is still in epoch e, with its
+// value: items written before epochs have none and are in epoch 0.
+func epochCond(e int64) (string, types.AttributeValue) {
+	if e == 0 {
+		return "(attribute_not_exists(#epoch) OR #epoch = :epoch)", num(0)
+	}
+	return "#epoch = :epoch", num(e)
 }

@@ -63,7 +63,8 @@ func (s *Store) increment(ctx context.Context, name string, k known, n int64) (s
 			":bound": num(bound),
 			":cid":   str(k.cid),
 		},
-		ReturnValues:                        types.ReturnValueUpdatedOld,
+		// All of the old item: its epoch comes with it, unchanged by this write.
+		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -77,7 +78,7 @@ func (s *Store) increment(ctx context.Context, name string, k known, n int64) (s
 	if !ok || !k.spec.InRange(first) {
 		return seqcache.Block{}, nil, internal(name, fmt.Errorf("reservation returned next %q", rawN(out.Attributes, attrNext)))
 	}
-	return seqcache.Block{First: first, Count: n, Increment: k.spec.Increment}, nil, nil
+	return seqcache.Block{First: first, Count: n, Increment: k.spec.Increment, Epoch: epochOf(out.Attributes)}, nil, nil
 }
 
 // fastBounds returns the increment of next for n values and the furthest
@@ -136,7 +137,7 @@ func (s *Store) reserveCAS(ctx context.Context, name string, n int64, current it
 		if err != nil {
 			return seqcache.Block{}, err
 		}
-		moved, err := s.compareAndSet(ctx, name, st, next)
+		moved, err := s.compareAndSet(ctx, name, st, next, b.Epoch)
 		if err != nil {
 			return seqcache.Block{}, err
 		}
@@ -151,27 +152,30 @@ func (s *Store) reserveCAS(ctx context.Context, name string, n int64, current it
 }
 
 // plan computes the block of up to n values a sequence in state st hands
-// out, and the next value to store (beyond the limit when exhausted).
+// out, and the next value to store (beyond the limit when exhausted). A
+// wrap starts a new epoch: the block says which.
 func plan(st state, n int64) (seqcache.Block, string, error) {
-	start := st.Next
+	start, epoch := st.Next, st.Epoch
 	if st.Exhausted {
 		if !st.Cycle {
 			return seqcache.Block{}, "", seqcache.LimitReached(st.Name, st.Limit(), st.Ascending())
 		}
-		start = st.Restart()
+		start, epoch = st.Restart(), epoch+1
 	}
 	b, after, exhausted := st.Spec.Reserve(start, n)
+	b.Epoch = epoch
 	if exhausted {
 		return b, sum(b.Last(), st.Increment), nil
 	}
 	return b, strconv.FormatInt(after, 10), nil
 }
 
-// compareAndSet writes next when the item is still exactly st. It returns
-// nil when it did, else the item as it is now (empty when gone).
-func (s *Store) compareAndSet(ctx context.Context, name string, st state, next string) (item, error) {
-	update := "SET #next = :next"
-	cond := "#cid = :cid AND #next = :old"
+// compareAndSet writes next and epoch when the item is still exactly st.
+// It returns nil when it did, else the item as it is now (empty when gone).
+func (s *Store) compareAndSet(ctx context.Context, name string, st state, next string, epoch int64) (item, error) {
+	update := "SET #next = :next, #epoch = :newepoch"
+	inEpoch, e := epochCond(st.Epoch)
+	cond := "#cid = :cid AND #next = :old AND " + inEpoch
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &s.table,
 		Key:                      s.keyAttr(name),
@@ -179,9 +183,11 @@ func (s *Store) compareAndSet(ctx context.Context, name string, st state, next s
 		ConditionExpression:      &cond,
 		ExpressionAttributeNames: names(update, cond),
 		ExpressionAttributeValues: item{
-			":next": numStr(next),
-			":old":  numStr(st.rawNext),
-			":cid":  str(st.cid),
+			":next":     numStr(next),
+			":old":      numStr(st.rawNext),
+			":cid":      str(st.cid),
+			":epoch":    e,
+			":newepoch": num(epoch),
 		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -218,8 +224,10 @@ func (s *Store) GiveBack(ctx context.Context, name string, tail seqcache.Block) 
 		return false, nil
 	}
 	update := "SET #next = :first"
-	values := item{":first": num(tail.First), ":cid": str(k.cid)}
-	// Exactly past tail, or, when tail ends on the limit, exhausted.
+	inEpoch, e := epochCond(tail.Epoch)
+	values := item{":first": num(tail.First), ":cid": str(k.cid), ":epoch": e}
+	// Exactly past tail, or, when tail ends on the limit, exhausted; in the
+	// epoch of tail's block.
 	cond := "#cid = :cid AND #next = :end"
 	values[":end"] = numStr(sum(tail.Last(), spec.Increment))
 	if endsOnLimit(spec, tail) {
@@ -230,6 +238,7 @@ func (s *Store) GiveBack(ctx context.Context, name string, tail seqcache.Block) 
 		delete(values, ":end")
 		values[":limit"] = num(spec.Limit())
 	}
+	cond += " AND " + inEpoch
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &s.table,
 		Key:                                 s.keyAttr(name),

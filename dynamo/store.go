@@ -282,7 +282,8 @@ func (s *Store) SetValue(ctx context.Context, name string, v int64, called bool)
 	if called {
 		next = sum(v, st.Increment) // beyond the limit means exhausted
 	}
-	update, cond := "SET #next = :next", "#cid = :cid"
+	// A new epoch: blocks reserved before can no longer be given back.
+	update, cond := "SET #next = :next ADD #epoch :one", "#cid = :cid"
 	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &s.table,
 		Key:                      s.keyAttr(name),
@@ -292,6 +293,7 @@ func (s *Store) SetValue(ctx context.Context, name string, v int64, called bool)
 		ExpressionAttributeValues: item{
 			":next": numStr(next),
 			":cid":  str(st.cid),
+			":one":  num(1),
 		},
 	}, s.writeOnce)
 	return s.fail(name, err)

@@ -8,6 +8,9 @@ type Block struct {
 	First     int64
 	Count     int64
 	Increment int64
+	// Epoch is the sequence's epoch when the block was reserved (see
+	// Sequence.Epoch): GiveBack takes a tail back only in the same epoch.
+	Epoch int64
 }
 
 // Value returns the i-th value of the block, 0 <= i < Count.
@@ -23,7 +26,7 @@ func (b Block) End() int64 { return b.First + b.Count*b.Increment }
 
 // Tail returns the values of b from index i on.
 func (b Block) Tail(i int64) Block {
-	return Block{First: b.Value(i), Count: b.Count - i, Increment: b.Increment}
+	return Block{First: b.Value(i), Count: b.Count - i, Increment: b.Increment, Epoch: b.Epoch}
 }
 
 // Contains reports whether v is one of the block's values.

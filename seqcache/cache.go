@@ -205,7 +205,7 @@ func (c *Cache) take(ctx context.Context, name string, n int64) (Block, error) {
 			if from < b.low && b.low <= i {
 				s.prefetch()
 			}
-			return Block{First: b.Value(from), Count: min(i, b.Count) - from, Increment: b.Increment}, nil
+			return Block{First: b.Value(from), Count: min(i, b.Count) - from, Increment: b.Increment, Epoch: b.Epoch}, nil
 		}
 		one, ok, err := s.advance(ctx, b)
 		if err == errStale {

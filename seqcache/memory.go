@@ -86,9 +86,11 @@ func (m *MemoryStore) Reserve(ctx context.Context, name string, n int64) (Block,
 			return Block{}, LimitReached(name, s.Limit(), s.Ascending())
 		}
 		s.Next, s.Exhausted = s.Restart(), false
+		s.Epoch++
 	}
 	b, next, exhausted := s.Spec.Reserve(s.Next, n)
 	s.Next, s.Exhausted = next, exhausted
+	b.Epoch = s.Epoch
 	return b, nil
 }
 
@@ -105,6 +107,7 @@ func (m *MemoryStore) SetValue(ctx context.Context, name string, v int64, called
 		return err
 	}
 	s.Next, s.Exhausted = next, exhausted
+	s.Epoch++
 	return nil
 }
 

@@ -11,6 +11,11 @@ type Sequence struct {
 	// Exhausted means every value up to the limit has been reserved: the
 	// next reservation wraps to the other limit (Cycle) or fails with 2200H.
 	Exhausted bool
+	// Epoch counts the moves that can bring Next back to where it was with
+	// values handed out in between: SetValue and a CYCLE wrap. A give-back
+	// is taken only in the epoch its block was reserved in, so that it can
+	// never return values that may have been handed out since.
+	Epoch int64
 }
 
 // Store is where sequences live. Implementations must be safe for
@@ -40,8 +45,9 @@ type Store interface {
 	// GiveBack returns the unused tail of the most recent reservation, so that
 	// a graceful shutdown leaves no gap. It succeeds only when nobody has
 	// reserved or set the sequence since the block holding tail was reserved
-	// (the store is still exactly past tail); it reports whether the values
-	// were taken back. A false result with a nil error is normal.
+	// (the store is still exactly past tail, in tail.Epoch); it reports
+	// whether the values were taken back. A false result with a nil error is
+	// normal.
 	GiveBack(ctx context.Context, name string, tail Block) (bool, error)
 }
 
@@ -49,7 +55,7 @@ type Store interface {
 // reserved or set it since the block holding tail was reserved. It is the
 // condition for GiveBack.
 func (s Sequence) After(tail Block) bool {
-	if tail.Count <= 0 || tail.Increment != s.Increment {
+	if tail.Count <= 0 || tail.Increment != s.Increment || tail.Epoch != s.Epoch {
 		return false
 	}
 	next, ok := add(tail.Last(), s.Increment)

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) seqcache.Store) {
 		{"GiveBack", testGiveBack},
 		{"GiveBackRefused", testGiveBackRefused},
 		{"GiveBackAtLimit", testGiveBackAtLimit},
+		{"GiveBackAcrossWrap", testGiveBackAcrossWrap},
 		{"ConcurrentAscending", func(t *testing.T, s seqcache.Store) { testConcurrent(t, s, 1) }},
 		{"ConcurrentDescending", func(t *testing.T, s seqcache.Store) { testConcurrent(t, s, -1) }},
 		{"ConcurrentExhaust", testConcurrentExhaust},
@@ -67,9 +68,22 @@ func reserve(t *testing.T, s seqcache.Store, name string, n int64, want seqcache
 	if err != nil {
 		t.Fatalf("Reserve(%s, %d): %v", name, n, err)
 	}
+	if want.Epoch == 0 {
+		want.Epoch = got.Epoch // the tests that care say which
+	}
 	if got != want {
 		t.Fatalf("Reserve(%s, %d) = %+v, want %+v", name, n, got, want)
 	}
+}
+
+// reserved reserves n values and returns the block.
+func reserved(t *testing.T, s seqcache.Store, name string, n int64) seqcache.Block {
+	t.Helper()
+	b, err := s.Reserve(t.Context(), name, n)
+	if err != nil {
+		t.Fatalf("Reserve(%s, %d): %v", name, n, err)
+	}
+	return b
 }
 
 func wantCode(t *testing.T, err error, sentinel *seqcache.Error, seq string) {
@@ -347,27 +361,40 @@ func testGiveBack(t *testing.T, s seqcache.Store) {
 func testGiveBackRefused(t *testing.T, s seqcache.Store) {
 	ctx := t.Context()
 	define(t, s, "public.g")
-	reserve(t, s, "public.g", 10, seqcache.Block{First: 1, Count: 10, Increment: 1})
-	reserve(t, s, "public.g", 10, seqcache.Block{First: 11, Count: 10, Increment: 1}) // someone else
-	if ok, err := s.GiveBack(ctx, "public.g", seqcache.Block{First: 6, Count: 5, Increment: 1}); err != nil || ok {
+	first := reserved(t, s, "public.g", 10)  // 1..10
+	second := reserved(t, s, "public.g", 10) // 11..20, someone else's
+	if ok, err := s.GiveBack(ctx, "public.g", first.Tail(5)); err != nil || ok {
 		t.Fatalf("GiveBack after a later reservation = %v, %v; want false", ok, err)
 	}
+	// A setval that puts the store back exactly past the second block
+	// still refuses its give-back: values may have been handed out since.
 	if err := s.SetValue(ctx, "public.g", 20, true); err != nil {
 		t.Fatal(err)
 	}
-	// The store stands at 21 again, but a setval came in between: the
-	// caller's block 11..20 is not the latest reservation any more.
-	if ok, err := s.GiveBack(ctx, "public.g", seqcache.Block{First: 15, Count: 6, Increment: 1}); err != nil {
-		t.Fatal(err)
-	} else if ok {
-		reserve(t, s, "public.g", 1, seqcache.Block{First: 15, Count: 1, Increment: 1})
-		t.Log("store accepted a give-back after a setval that restored its position (allowed: values 15..20 were never handed out again)")
-	} else {
-		reserve(t, s, "public.g", 1, seqcache.Block{First: 21, Count: 1, Increment: 1})
+	if ok, err := s.GiveBack(ctx, "public.g", second.Tail(4)); err != nil || ok {
+		t.Fatalf("GiveBack after a setval to the same position = %v, %v; want false", ok, err)
 	}
+	reserve(t, s, "public.g", 1, seqcache.Block{First: 21, Count: 1, Increment: 1})
 	if ok, _ := s.GiveBack(ctx, "public.g", seqcache.Block{First: 3, Count: 5, Increment: 2}); ok {
 		t.Fatal("GiveBack with another increment succeeded")
 	}
+}
+
+// testGiveBackAcrossWrap: a cycling sequence that wrapped and came back to
+// the same position refuses the give-back of a block from the lap before.
+func testGiveBackAcrossWrap(t *testing.T, s seqcache.Store) {
+	ctx := t.Context()
+	define(t, s, "public.w", seqcache.MaxValue(10), seqcache.Cycle())
+	old := reserved(t, s, "public.w", 4) // 1..4
+	reserve(t, s, "public.w", 6, seqcache.Block{First: 5, Count: 6, Increment: 1})
+	reserve(t, s, "public.w", 4, seqcache.Block{First: 1, Count: 4, Increment: 1}) // the next lap
+	if sq := get(t, s, "public.w"); sq.Next != 5 || sq.Epoch == old.Epoch {
+		t.Fatalf("after a wrap: %+v, want next 5 in a new epoch (block's %d)", sq, old.Epoch)
+	}
+	if ok, err := s.GiveBack(ctx, "public.w", old.Tail(2)); err != nil || ok {
+		t.Fatalf("GiveBack from the lap before = %v, %v; want false", ok, err)
+	}
+	reserve(t, s, "public.w", 1, seqcache.Block{First: 5, Count: 1, Increment: 1})
 }
 
 func testGiveBackAtLimit(t *testing.T, s seqcache.Store) {
