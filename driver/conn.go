@@ -66,6 +66,17 @@ func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 	return p, nil
 }
 
+// discards reports whether a statement is DISCARD ALL or DISCARD
+// SEQUENCES, which forget the session's currval and lastval.
+func discards(query string) bool {
+	q := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(query), ";"))
+	if len(q) < 11 || q[0]|0x20 != 'd' {
+		return false
+	}
+	f := strings.Fields(strings.ToUpper(q))
+	return len(f) == 2 && f[0] == "DISCARD" && (f[1] == "ALL" || f[1] == "SEQUENCES")
+}
+
 // ddl reports whether a statement may change column defaults: it starts
 // with CREATE, ALTER or DROP (a leading comment hides it; a restart or the
 // next DDL seen refreshes the catalog then).
@@ -142,7 +153,11 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	}
 	switch p.Kind {
 	case rewrite.Pass:
-		return c.execInner(ctx, query, args)
+		res, err := c.execInner(ctx, query, args)
+		if err == nil && discards(query) {
+			c.sess.reset()
+		}
+		return res, err
 	case rewrite.Local:
 		if _, err := c.sess.local(ctx, p, args); err != nil {
 			return nil, err
@@ -173,7 +188,11 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	}
 	switch p.Kind {
 	case rewrite.Pass:
-		return c.queryInner(ctx, query, args)
+		rows, err := c.queryInner(ctx, query, args)
+		if err == nil && discards(query) {
+			c.sess.reset()
+		}
+		return rows, err
 	case rewrite.Local:
 		return c.sess.local(ctx, p, args)
 	case rewrite.Bind:

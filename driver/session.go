@@ -23,6 +23,12 @@ type session struct {
 	last       string // store key of the sequence nextval touched last; "" before
 }
 
+// reset forgets currval and lastval, as DISCARD SEQUENCES does.
+func (s *session) reset() {
+	clear(s.curr)
+	s.last = ""
+}
+
 // eval evaluates the plan's calls in order and returns their values.
 func (s *session) eval(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue, out []int64) ([]int64, error) {
 	for i := range p.Calls {

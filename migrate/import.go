@@ -100,6 +100,9 @@ func importOne(ctx context.Context, db DB, store seqcache.Store, key string, opt
 			st.Action, st.Err = ActionFail, err
 		}
 		switch {
+		case err != nil && errors.Is(err, seqcache.ErrUnknownSequence):
+			// Not in the database either: the caller reports 42P01.
+			log.DebugContext(ctx, "migrate: no such sequence", "sequence", key)
 		case err != nil:
 			log.ErrorContext(ctx, "migrate: import failed", "sequence", key, "err", err)
 		case st.Applied:
