@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -64,6 +65,15 @@ func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 		c.c.catalog.forget() // column defaults may have changed
 	}
 	return p, nil
+}
+
+// local answers a Local plan in process, unless the connection's
+// transaction has failed: PostgreSQL then refuses every command.
+func (c *conn) local(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Rows, error) {
+	if pc, ok := c.inner.(interface{ Conn() *pgx.Conn }); ok && pc.Conn().PgConn().TxStatus() == 'E' {
+		return nil, pgErr("25P02", "current transaction is aborted, commands ignored until end of transaction block", "", nil)
+	}
+	return c.sess.local(ctx, p, args)
 }
 
 // discards reports whether a statement is DISCARD ALL or DISCARD
@@ -159,7 +169,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		}
 		return res, err
 	case rewrite.Local:
-		if _, err := c.sess.local(ctx, p, args); err != nil {
+		if _, err := c.local(ctx, p, args); err != nil {
 			return nil, err
 		}
 		return driver.RowsAffected(1), nil
@@ -194,7 +204,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		}
 		return rows, err
 	case rewrite.Local:
-		return c.sess.local(ctx, p, args)
+		return c.local(ctx, p, args)
 	case rewrite.Bind:
 		all, err := c.sess.bind(ctx, p, args)
 		if err != nil {

@@ -43,7 +43,7 @@ func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	if s.inner == nil {
-		if _, err := s.c.sess.local(ctx, s.plan, args); err != nil {
+		if _, err := s.c.local(ctx, s.plan, args); err != nil {
 			return nil, err
 		}
 		return driver.RowsAffected(1), nil
@@ -65,7 +65,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	if s.inner == nil {
-		return s.c.sess.local(ctx, s.plan, args)
+		return s.c.local(ctx, s.plan, args)
 	}
 	all, err := s.c.sess.bind(ctx, s.plan, args)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 // step is one statement of the differential script.
 type step struct {
-	mode string // "query" (default), "exec", "prepare" (prepared, run twice), "tx" (in a transaction, rolled back)
+	mode string // "query" (default), "exec", "prepare" (prepared, run twice), "tx" (in a transaction, rolled back), "txfail" (in a failed transaction)
 	sql  string
 	args []any
 }
@@ -110,6 +110,7 @@ func script(names map[string]string) []step {
 		step{sql: "SELECT currval('{d}')"},
 		step{sql: "SELECT nextval('{b}')"},
 		step{sql: "SELECT id FROM {t} WHERE v = 'rolled back'"},
+		step{mode: "txfail", sql: "SELECT nextval('{a}')"},
 		step{mode: "exec", sql: "DISCARD SEQUENCES"},
 		step{sql: "SELECT currval('{a}')"},
 		step{sql: "SELECT lastval()"},
@@ -234,6 +235,20 @@ func runStep(ctx context.Context, c *sql.Conn, s step) outcome {
 			o.Cols, o.Types, o.Rows = r.Cols, r.Types, append(o.Rows, r.Rows...)
 		}
 		return o
+	case "txfail": // the statement runs in a transaction that has failed
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			return failed(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, "SELECT 1/0"); err == nil {
+			return outcome{Code: "1/0 did not fail"}
+		}
+		rows, err := tx.QueryContext(ctx, s.sql, s.args...)
+		if err != nil {
+			return failed(err)
+		}
+		return collect(rows)
 	case "tx":
 		tx, err := c.BeginTx(ctx, nil)
 		if err != nil {
