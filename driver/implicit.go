@@ -39,7 +39,7 @@ type table struct {
 // catalog caches tables and the Bind plans derived from INSERTs on them.
 // It is shared by every connection of a Connector.
 type catalog struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex // read on every INSERT, written once per text and table
 	tables map[string]*table
 	plans  map[string]*rewrite.Plan // by SQL text; nil value: nothing to add
 	limit  int
@@ -76,9 +76,9 @@ ORDER BY a.attnum`
 // result is kept per SQL text until DDL is seen.
 func (c *conn) implicit(ctx context.Context, p *rewrite.Plan) (*rewrite.Plan, error) {
 	cat := c.c.catalog
-	cat.mu.Lock()
+	cat.mu.RLock()
 	ip, ok := cat.plans[p.Original]
-	cat.mu.Unlock()
+	cat.mu.RUnlock()
 	if ok {
 		if ip == nil {
 			return p, nil
@@ -148,9 +148,9 @@ func (t *table) firstManaged() (column, bool) {
 func (c *conn) table(ctx context.Context, name rewrite.Name) (*table, error) {
 	cat := c.c.catalog
 	key := name.Key()
-	cat.mu.Lock()
+	cat.mu.RLock()
 	t, ok := cat.tables[key]
-	cat.mu.Unlock()
+	cat.mu.RUnlock()
 	if ok {
 		return t, nil
 	}
