@@ -95,10 +95,14 @@ func ddl(query string) bool {
 	if len(q) < 5 {
 		return false
 	}
+	prefix := func(w string) bool { return len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) }
 	switch q[0] | 0x20 {
-	case 'c', 'a', 'd':
-		w := strings.ToUpper(q[:min(len(q), 6)])
-		return strings.HasPrefix(w, "CREATE") || strings.HasPrefix(w, "ALTER") || strings.HasPrefix(w, "DROP")
+	case 'c':
+		return prefix("create")
+	case 'a':
+		return prefix("alter")
+	case 'd':
+		return prefix("drop")
 	}
 	return false
 }
