@@ -122,10 +122,10 @@ func drain(t *testing.T, c *seqcache.Cache, names []string, specs []seqcache.Spe
 
 func TestPrefetchHidesLatency(t *testing.T) {
 	store := &slowStore{Store: newStore(t, spec(t, "public.s")), delay: 50 * time.Millisecond}
-	c := newCache(t, store, seqcache.Config{BlockSize: 100})
+	c := newCache(t, store, seqcache.Config{BlockSize: 200})
 	ctx := context.Background()
 	want := int64(1)
-	for range 1000 { // 1 value a millisecond: a block lasts 100 ms, a fetch takes 50
+	for range 1000 { // 1 value a millisecond: the fetch starts 100 ms before a block runs out and takes 50
 		v, err := c.Next(ctx, "public.s")
 		if err != nil {
 			t.Fatal(err)
