@@ -52,21 +52,12 @@ func (s *Store) increment(ctx context.Context, name string, k known, n int64) (s
 	if !k.spec.Ascending() {
 		cond = "#cid = :cid AND #next >= :bound"
 	}
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.table,
-		Key:                      s.keyAttr(name),
-		UpdateExpression:         &update,
-		ConditionExpression:      &cond,
-		ExpressionAttributeNames: names(update, cond),
-		ExpressionAttributeValues: item{
-			":delta": num(delta),
-			":bound": num(bound),
-			":cid":   str(k.cid),
-		},
-		// All of the old item: its epoch comes with it, unchanged by this write.
-		ReturnValues:                        types.ReturnValueAllOld,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	// All of the old item: its epoch comes with it, unchanged by this write.
+	out, err := s.update(ctx, name, update, cond, item{
+		":delta": num(delta),
+		":bound": num(bound),
+		":cid":   str(k.cid),
+	}, types.ReturnValueAllOld)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return seqcache.Block{}, ccf.Item, errNoFit
@@ -176,21 +167,13 @@ func (s *Store) compareAndSet(ctx context.Context, name string, st state, next s
 	update := "SET #next = :next, #epoch = :newepoch"
 	inEpoch, e := epochCond(st.Epoch)
 	cond := "#cid = :cid AND #next = :old AND " + inEpoch
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.table,
-		Key:                      s.keyAttr(name),
-		UpdateExpression:         &update,
-		ConditionExpression:      &cond,
-		ExpressionAttributeNames: names(update, cond),
-		ExpressionAttributeValues: item{
-			":next":     numStr(next),
-			":old":      numStr(st.rawNext),
-			":cid":      str(st.cid),
-			":epoch":    e,
-			":newepoch": num(epoch),
-		},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	_, err := s.update(ctx, name, update, cond, item{
+		":next":     numStr(next),
+		":old":      numStr(st.rawNext),
+		":cid":      str(st.cid),
+		":epoch":    e,
+		":newepoch": num(epoch),
+	}, types.ReturnValueNone)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		if len(ccf.Item) == 0 {
@@ -239,15 +222,7 @@ func (s *Store) GiveBack(ctx context.Context, name string, tail seqcache.Block) 
 		values[":limit"] = num(spec.Limit())
 	}
 	cond += " AND " + inEpoch
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           &s.table,
-		Key:                                 s.keyAttr(name),
-		UpdateExpression:                    &update,
-		ConditionExpression:                 &cond,
-		ExpressionAttributeNames:            names(update, cond),
-		ExpressionAttributeValues:           values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}, s.writeOnce)
+	_, err := s.update(ctx, name, update, cond, values, types.ReturnValueNone, s.writeOnce)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		if _, ok, _ := s.decode(ccf.Item); !ok {
@@ -268,4 +243,20 @@ func (s *Store) GiveBack(ctx context.Context, name string, tail seqcache.Block) 
 func endsOnLimit(spec seqcache.Spec, tail seqcache.Block) bool {
 	_, _, exhausted := spec.Reserve(tail.Last(), 1)
 	return exhausted
+}
+
+// update sends one conditional UpdateItem to the item of name. When the
+// condition fails, DynamoDB returns the item as it is in the error.
+func (s *Store) update(ctx context.Context, name, update, cond string, values item, ret types.ReturnValue,
+	optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 s.keyAttr(name),
+		UpdateExpression:                    &update,
+		ConditionExpression:                 &cond,
+		ExpressionAttributeNames:            names(update, cond),
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        ret,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, optFns...)
 }

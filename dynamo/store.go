@@ -284,18 +284,11 @@ func (s *Store) SetValue(ctx context.Context, name string, v int64, called bool)
 	}
 	// A new epoch: blocks reserved before can no longer be given back.
 	update, cond := "SET #next = :next ADD #epoch :one", "#cid = :cid"
-	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.table,
-		Key:                      s.keyAttr(name),
-		UpdateExpression:         &update,
-		ConditionExpression:      &cond,
-		ExpressionAttributeNames: names(update, cond),
-		ExpressionAttributeValues: item{
-			":next": numStr(next),
-			":cid":  str(st.cid),
-			":one":  num(1),
-		},
-	}, s.writeOnce)
+	_, err = s.update(ctx, name, update, cond, item{
+		":next": numStr(next),
+		":cid":  str(st.cid),
+		":one":  num(1),
+	}, types.ReturnValueNone, s.writeOnce)
 	return s.fail(name, err)
 }
 

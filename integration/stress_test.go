@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/seqshim/seqshim/dynamo"
 	"github.com/seqshim/seqshim/internal/testenv"
 )
@@ -54,21 +56,7 @@ func TestStress(t *testing.T) {
 	}
 	bin := buildSeqshim(t)
 
-	sfx := testenv.UniqueName("")
-	ns, pgTable := "stress-"+sfx, "stress_"+sfx
-	seqKey := "public." + pgTable + "_id_seq"
-	store, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.EnsureTable(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	native := open(t, "pgx", url)
-	t.Cleanup(func() {
-		native.Exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP SEQUENCE IF EXISTS %s_id_seq", pgTable, pgTable))
-		store.Drop(context.Background(), seqKey)
-	})
+	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stress")
 
 	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
 	defer cancel()
@@ -154,21 +142,7 @@ func TestStressCatchesDuplicates(t *testing.T) {
 	url := testenv.DatabaseURL(t)
 	cfg := testenv.AWSConfig(t)
 	bin := buildSeqshim(t)
-	sfx := testenv.UniqueName("")
-	ns, pgTable := "stressdup-"+sfx, "stressdup_"+sfx
-	seqKey := "public." + pgTable + "_id_seq"
-	store, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.EnsureTable(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	native := open(t, "pgx", url)
-	t.Cleanup(func() {
-		native.Exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP SEQUENCE IF EXISTS %s_id_seq", pgTable, pgTable))
-		store.Drop(context.Background(), seqKey)
-	})
+	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stressdup")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -243,4 +217,27 @@ func buildSeqshim(t *testing.T) string {
 		t.Fatalf("go build cmd/seqshim: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// stressFixture names a stress run's namespace, table and sequence key,
+// opens its store and a plain pgx connection, and drops what the run makes
+// when the test ends.
+func stressFixture(t *testing.T, cfg aws.Config, url, prefix string) (ns, pgTable, seqKey string, store *dynamo.Store, native *sql.DB) {
+	t.Helper()
+	sfx := testenv.UniqueName("")
+	ns, pgTable = prefix+"-"+sfx, prefix+"_"+sfx
+	seqKey = "public." + pgTable + "_id_seq"
+	store, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	native = open(t, "pgx", url)
+	t.Cleanup(func() {
+		native.Exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP SEQUENCE IF EXISTS %s_id_seq", pgTable, pgTable))
+		store.Drop(context.Background(), seqKey)
+	})
+	return ns, pgTable, seqKey, store, native
 }

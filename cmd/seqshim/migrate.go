@@ -131,26 +131,34 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return runMigration(ctx, "export", exportUsage, migrate.PlanExport, migrate.Export, args, stdout, stderr)
 }
 
+// setupMigration parses the flags of import, export or status and opens
+// the database and the store they name.
+func setupMigration(ctx context.Context, name, usage string, withGap bool, args []string, stderr io.Writer) (
+	*migrateFlags, migrate.Options, *sql.DB, seqcache.Store, error) {
+	fs := newFlags(name, stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fs.PrintDefaults()
+	}
+	mf := addMigrateFlags(fs, withGap)
+	if err := parse(fs, args); err != nil {
+		return nil, migrate.Options{}, nil, nil, err
+	}
+	opts, err := mf.options()
+	if err != nil {
+		return nil, migrate.Options{}, nil, nil, err
+	}
+	db, store, err := mf.openBoth(ctx)
+	return mf, opts, db, store, err
+}
+
 // migration is migrate.Import or migrate.Export, or their Plan functions.
 type migration func(ctx context.Context, db migrate.DB, store seqcache.Store, opts migrate.Options) ([]migrate.Step, error)
 
 // runMigration prints a migration's plan, then carries it out (unless
 // -dry-run).
 func runMigration(ctx context.Context, name, usage string, plan, do migration, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags(name, stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, usage)
-		fs.PrintDefaults()
-	}
-	mf := addMigrateFlags(fs, true)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	opts, err := mf.options()
-	if err != nil {
-		return err
-	}
-	db, store, err := mf.openBoth(ctx)
+	mf, opts, db, store, err := setupMigration(ctx, name, usage, true, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -164,26 +172,15 @@ func runMigration(ctx context.Context, name, usage string, plan, do migration, a
 	})
 }
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: seqshim status [-database-url URL] [-only a,b] [flags]
+const statusUsage = `usage: seqshim status [-database-url URL] [-only a,b] [flags]
 
 Per sequence: the store's next value, the database's last value and cap, and
 the margin between them. Exits with 1 when a range could overlap.
 
-flags:`)
-		fs.PrintDefaults()
-	}
-	mf := addMigrateFlags(fs, false)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	opts, err := mf.options()
-	if err != nil {
-		return err
-	}
-	db, store, err := mf.openBoth(ctx)
+flags:`
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	mf, opts, db, store, err := setupMigration(ctx, "status", statusUsage, false, args, stderr)
 	if err != nil {
 		return err
 	}
