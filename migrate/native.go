@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/seqshim/seqshim/internal/checked"
 )
 
 // DB is what migrate needs of PostgreSQL: *sql.DB and *sql.Conn over pgx
@@ -65,7 +66,7 @@ func (n Native) Next() (int64, bool) {
 	if !n.Called {
 		return n.LastValue, true
 	}
-	v, ok := add(n.LastValue, n.Increment)
+	v, ok := checked.Add(n.LastValue, n.Increment)
 	if !ok || v < n.MinValue || v > n.MaxValue {
 		return 0, false
 	}

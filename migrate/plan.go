@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seqshim/seqshim/internal/checked"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -238,7 +239,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	if e.Cache != max(n.Cache, 1) {
 		notes = append(notes, fmt.Sprintf("CACHE is %d in the store, %d in the database", e.Cache, n.Cache))
 	}
-	safe, ok := add(low, -n.Increment) // the last value before the store's
+	safe, ok := checked.Add(low, -n.Increment) // the last value before the store's
 	if ok && !before(asc, safe, n.LastValue) {
 		// The database is still before the store: cap it at safe.
 		st.Cap = min2(asc, safe, n.Limit())
@@ -326,7 +327,7 @@ func planExport(n Native, e seqcache.Sequence, gap int64) Step {
 	// The database's next value once the store's limits are back.
 	cur, curOK := n.LastValue, true
 	if n.Called {
-		cur, curOK = add(n.LastValue, n.Increment)
+		cur, curOK = checked.Add(n.LastValue, n.Increment)
 		curOK = curOK && e.InRange(cur)
 	}
 	var move bool
@@ -535,26 +536,11 @@ func remainingBetween(n Native, from, to int64) int64 {
 		}
 		span = uint64(from) - uint64(to)
 	}
-	steps := span / absU(n.Increment)
+	steps := span / checked.Abs(n.Increment)
 	if steps > math.MaxInt64 {
 		return math.MaxInt64
 	}
 	return int64(steps)
-}
-
-func absU(v int64) uint64 {
-	if v < 0 {
-		return uint64(-(v + 1)) + 1
-	}
-	return uint64(v)
-}
-
-func add(a, b int64) (int64, bool) {
-	c := a + b
-	if (c > a) != (b > 0) {
-		return c, false
-	}
-	return c, true
 }
 
 // addMul is a + k*inc with overflow detection.
@@ -562,9 +548,9 @@ func addMul(a, k, inc int64) (int64, bool) {
 	if k == 0 || inc == 0 {
 		return a, true
 	}
-	p := k * inc
-	if p/inc != k || (k == -1 && inc == math.MinInt64) || (inc == -1 && k == math.MinInt64) {
+	p, ok := checked.Mul(k, inc)
+	if !ok {
 		return 0, false
 	}
-	return add(a, p)
+	return checked.Add(a, p)
 }

@@ -3,6 +3,8 @@ package seqcache
 import (
 	"fmt"
 	"math"
+
+	"github.com/seqshim/seqshim/internal/checked"
 )
 
 // Spec is a sequence definition with PostgreSQL's parameters. A Spec read
@@ -113,7 +115,7 @@ func (s Spec) Validate() error {
 	case s.Cache < 1:
 		return bad("CACHE (%d) must be greater than zero", s.Cache)
 	}
-	if _, ok := mul(s.Cache, s.Increment); !ok {
+	if _, ok := checked.Mul(s.Cache, s.Increment); !ok {
 		return bad("CACHE (%d) times INCREMENT (%d) overflows int64", s.Cache, s.Increment)
 	}
 	return nil
@@ -150,7 +152,7 @@ func (s Spec) Remaining(next int64) int64 {
 	} else {
 		span = uint64(next) - uint64(s.MinValue)
 	}
-	n := span/absU(s.Increment) + 1
+	n := span/checked.Abs(s.Increment) + 1
 	if n > math.MaxInt64 {
 		return math.MaxInt64
 	}
@@ -163,37 +165,11 @@ func (s Spec) Remaining(next int64) int64 {
 func (s Spec) Reserve(next int64, n int64) (b Block, after int64, exhausted bool) {
 	count := min(n, s.Remaining(next))
 	b = Block{First: next, Count: count, Increment: s.Increment}
-	after, ok := add(b.Last(), s.Increment)
+	after, ok := checked.Add(b.Last(), s.Increment)
 	if !ok || !s.InRange(after) {
 		return b, 0, true
 	}
 	return b, after, false
-}
-
-func absU(v int64) uint64 {
-	if v < 0 {
-		return uint64(-(v + 1)) + 1
-	}
-	return uint64(v)
-}
-
-func add(a, b int64) (int64, bool) {
-	c := a + b
-	if (c > a) != (b > 0) {
-		return c, false
-	}
-	return c, true
-}
-
-func mul(a, b int64) (int64, bool) {
-	if a == 0 || b == 0 {
-		return 0, true
-	}
-	c := a * b
-	if c/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
-		return c, false
-	}
-	return c, true
 }
 
 // SetValue computes the state setval(v, called) leaves: the next value to
@@ -206,7 +182,7 @@ func (s Spec) SetValue(v int64, called bool) (next int64, exhausted bool, err er
 	if !called {
 		return v, false, nil
 	}
-	next, ok := add(v, s.Increment)
+	next, ok := checked.Add(v, s.Increment)
 	if !ok || !s.InRange(next) {
 		return 0, true, nil
 	}

@@ -1,6 +1,10 @@
 package seqcache
 
-import "context"
+import (
+	"context"
+
+	"github.com/seqshim/seqshim/internal/checked"
+)
 
 // Sequence is a sequence's definition and its position in a store.
 type Sequence struct {
@@ -58,7 +62,7 @@ func (s Sequence) After(tail Block) bool {
 	if tail.Count <= 0 || tail.Increment != s.Increment || tail.Epoch != s.Epoch {
 		return false
 	}
-	next, ok := add(tail.Last(), s.Increment)
+	next, ok := checked.Add(tail.Last(), s.Increment)
 	if !ok || !s.InRange(next) {
 		return s.Exhausted
 	}
