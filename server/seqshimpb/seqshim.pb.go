@@ -299,10 +299,14 @@ func (x *Block) GetEpoch() int64 {
 }
 
 type ReserveRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Count         int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Count     int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	// after is the last block the client got for this sequence, if any: a
+	// server whose cache is behind it skips forward (a gap), so that a
+	// client that moved to another server still sees increasing values.
+	After         *Block `protobuf:"bytes,4,opt,name=after,proto3" json:"after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -356,6 +360,13 @@ func (x *ReserveRequest) GetCount() int64 {
 		return x.Count
 	}
 	return 0
+}
+
+func (x *ReserveRequest) GetAfter() *Block {
+	if x != nil {
+		return x.After
+	}
+	return nil
 }
 
 type GiveBackRequest struct {
@@ -825,11 +836,12 @@ const file_seqshim_proto_rawDesc = "" +
 	"\x05first\x18\x01 \x01(\x12R\x05first\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x03R\x05count\x12\x1c\n" +
 	"\tincrement\x18\x03 \x01(\x12R\tincrement\x12\x14\n" +
-	"\x05epoch\x18\x04 \x01(\x03R\x05epoch\"X\n" +
+	"\x05epoch\x18\x04 \x01(\x03R\x05epoch\"\x81\x01\n" +
 	"\x0eReserveRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count\"j\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\x12'\n" +
+	"\x05after\x18\x04 \x01(\v2\x11.seqshim.v1.BlockR\x05after\"j\n" +
 	"\x0fGiveBackRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
@@ -896,28 +908,29 @@ var file_seqshim_proto_goTypes = []any{
 }
 var file_seqshim_proto_depIdxs = []int32{
 	1,  // 0: seqshim.v1.Sequence.spec:type_name -> seqshim.v1.Spec
-	3,  // 1: seqshim.v1.GiveBackRequest.tail:type_name -> seqshim.v1.Block
-	1,  // 2: seqshim.v1.CreateRequest.spec:type_name -> seqshim.v1.Spec
-	2,  // 3: seqshim.v1.ListResponse.sequences:type_name -> seqshim.v1.Sequence
-	4,  // 4: seqshim.v1.Sequences.Reserve:input_type -> seqshim.v1.ReserveRequest
-	5,  // 5: seqshim.v1.Sequences.GiveBack:input_type -> seqshim.v1.GiveBackRequest
-	7,  // 6: seqshim.v1.Sequences.Get:input_type -> seqshim.v1.NameRequest
-	8,  // 7: seqshim.v1.Sequences.Create:input_type -> seqshim.v1.CreateRequest
-	9,  // 8: seqshim.v1.Sequences.SetValue:input_type -> seqshim.v1.SetValueRequest
-	10, // 9: seqshim.v1.Sequences.List:input_type -> seqshim.v1.ListRequest
-	7,  // 10: seqshim.v1.Sequences.Drop:input_type -> seqshim.v1.NameRequest
-	3,  // 11: seqshim.v1.Sequences.Reserve:output_type -> seqshim.v1.Block
-	6,  // 12: seqshim.v1.Sequences.GiveBack:output_type -> seqshim.v1.GiveBackResponse
-	2,  // 13: seqshim.v1.Sequences.Get:output_type -> seqshim.v1.Sequence
-	0,  // 14: seqshim.v1.Sequences.Create:output_type -> seqshim.v1.Empty
-	0,  // 15: seqshim.v1.Sequences.SetValue:output_type -> seqshim.v1.Empty
-	11, // 16: seqshim.v1.Sequences.List:output_type -> seqshim.v1.ListResponse
-	0,  // 17: seqshim.v1.Sequences.Drop:output_type -> seqshim.v1.Empty
-	11, // [11:18] is the sub-list for method output_type
-	4,  // [4:11] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	3,  // 1: seqshim.v1.ReserveRequest.after:type_name -> seqshim.v1.Block
+	3,  // 2: seqshim.v1.GiveBackRequest.tail:type_name -> seqshim.v1.Block
+	1,  // 3: seqshim.v1.CreateRequest.spec:type_name -> seqshim.v1.Spec
+	2,  // 4: seqshim.v1.ListResponse.sequences:type_name -> seqshim.v1.Sequence
+	4,  // 5: seqshim.v1.Sequences.Reserve:input_type -> seqshim.v1.ReserveRequest
+	5,  // 6: seqshim.v1.Sequences.GiveBack:input_type -> seqshim.v1.GiveBackRequest
+	7,  // 7: seqshim.v1.Sequences.Get:input_type -> seqshim.v1.NameRequest
+	8,  // 8: seqshim.v1.Sequences.Create:input_type -> seqshim.v1.CreateRequest
+	9,  // 9: seqshim.v1.Sequences.SetValue:input_type -> seqshim.v1.SetValueRequest
+	10, // 10: seqshim.v1.Sequences.List:input_type -> seqshim.v1.ListRequest
+	7,  // 11: seqshim.v1.Sequences.Drop:input_type -> seqshim.v1.NameRequest
+	3,  // 12: seqshim.v1.Sequences.Reserve:output_type -> seqshim.v1.Block
+	6,  // 13: seqshim.v1.Sequences.GiveBack:output_type -> seqshim.v1.GiveBackResponse
+	2,  // 14: seqshim.v1.Sequences.Get:output_type -> seqshim.v1.Sequence
+	0,  // 15: seqshim.v1.Sequences.Create:output_type -> seqshim.v1.Empty
+	0,  // 16: seqshim.v1.Sequences.SetValue:output_type -> seqshim.v1.Empty
+	11, // 17: seqshim.v1.Sequences.List:output_type -> seqshim.v1.ListResponse
+	0,  // 18: seqshim.v1.Sequences.Drop:output_type -> seqshim.v1.Empty
+	12, // [12:19] is the sub-list for method output_type
+	5,  // [5:12] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_seqshim_proto_init() }
