@@ -13,7 +13,7 @@ import (
 
 // SQLSTATEs of the server tier's own refusals, as PostgreSQL names them.
 const (
-	CodeInvalidAuthorization = "28000" // no valid token
+	CodeInvalidAuthorization  = "28000" // no valid token
 	CodeInsufficientPrivilege = "42501" // a token used outside its namespaces
 )
 
