@@ -18,6 +18,7 @@
 //	import      import database sequences into the store and cap them
 //	export      the rollback: lift the caps, move database sequences past the store
 //	status      per sequence: store next, database last value and cap, margin
+//	serve       the server tier: a gRPC server handing out blocks from a cache over DynamoDB
 //
 // Exit codes: 0 ok, 1 failure, 2 usage.
 package main
@@ -53,6 +54,7 @@ func commands() []command {
 		{"import", "import database sequences into the store and cap them", runImport},
 		{"export", "the rollback: lift the caps, move database sequences past the store", runExport},
 		{"status", "per sequence: store next, database last value and cap, margin", runStatus},
+		{"serve", "the server tier: a gRPC server handing out blocks from a cache over DynamoDB", runServe},
 	}
 }
 
