@@ -70,6 +70,19 @@ func openJournal(path string, m *metrics) (*journal, error) {
 
 func (j *journal) close() error { return j.db.Close() }
 
+// pending counts the unused tails found at open and their values.
+func (j *journal) pending() (blocks int, values int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, ts := range j.recovered {
+		for _, t := range ts {
+			blocks++
+			values += t.Count
+		}
+	}
+	return blocks, values
+}
+
 func seqKey(ns, name string) string { return ns + "\x00" + name }
 
 // recordKey is ns \0 name \0 epoch first, so that one sequence's records
@@ -317,6 +330,7 @@ func (s *journaled) recovered(ctx context.Context, key, name string, n int64) (s
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	t := j.recovered[key][0]
+	defer func() { j.metrics.recovered.Add(float64(t.Count)) }()
 	if t.Count > n {
 		j.recovered[key][0] = t.Tail(n)
 		t.Count = n

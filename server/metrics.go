@@ -12,14 +12,15 @@ import (
 
 // metrics are a server's Prometheus metrics, in a registry of its own.
 type metrics struct {
-	reg      *prometheus.Registry
-	calls    *prometheus.CounterVec
-	seconds  *prometheus.HistogramVec
-	refused  *prometheus.CounterVec
-	values   prometheus.Counter
-	blocks   prometheus.Counter
-	journals prometheus.Counter
-	skipped  prometheus.Counter
+	reg       *prometheus.Registry
+	calls     *prometheus.CounterVec
+	seconds   *prometheus.HistogramVec
+	refused   *prometheus.CounterVec
+	values    prometheus.Counter
+	blocks    prometheus.Counter
+	journals  prometheus.Counter
+	skipped   prometheus.Counter
+	recovered prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -47,12 +48,15 @@ func newMetrics(s *Server) *metrics {
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seqshim_server_skipped_values_total", Help: "Values skipped to get past a client's last block (after a client moved between servers).",
 		}),
+		recovered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seqshim_server_journal_recovered_values_total", Help: "Values of a previous run's journaled blocks served after a restart.",
+		}),
 	}
 	stat := func(name, help string, f func() int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(f()) })
 	}
-	m.reg.MustRegister(m.calls, m.seconds, m.refused, m.values, m.blocks, m.journals, m.skipped,
+	m.reg.MustRegister(m.calls, m.seconds, m.refused, m.values, m.blocks, m.journals, m.skipped, m.recovered,
 		stat("seqshim_server_store_reservations_total", "Blocks the server's caches reserved from the store (DynamoDB).",
 			func() int64 { return s.storeStats().Reservations }),
 		stat("seqshim_server_store_waits_total", "Calls that waited for the store because a cached block ran out.",

@@ -106,6 +106,8 @@ func New(backend Backend, opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.journal = j
+		blocks, values := j.pending()
+		s.log.Info("seqshim serve: journal opened", "path", opts.Journal, "held_blocks", blocks, "held_values", values)
 	}
 	sopts := []grpc.ServerOption{
 		// Clients ping every 10 s at most (gRPC's floor); allow it.
