@@ -109,9 +109,7 @@ func TestTokenFromFile(t *testing.T) {
 // without a client certificate (mutual TLS) get 08006 and no value.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca, caKey := writeCA(t, dir)
-	writeCert(t, dir, "server", ca, caKey, true)
-	writeCert(t, dir, "client", ca, caKey, false)
+	writeTestPKI(t, dir)
 	cfg, err := ServerTLS(filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key"), filepath.Join(dir, "ca.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -119,15 +117,15 @@ func TestTLS(t *testing.T) {
 	be := newMemBackend()
 	srv := serve(t, be.open, Options{TLS: credentials.NewTLS(cfg)})
 	define(t, be.store(""), "public.s")
-	base := "seqshim://" + srv.addr + "?attempt_timeout=500ms&ca=" + filepath.Join(dir, "ca.pem")
+	base := "seqshim://" + srv.addr + "?attempt_timeout=500ms&retry_for=300ms&ca=" + filepath.Join(dir, "ca.pem")
 	good := dial(t, base+"&cert="+filepath.Join(dir, "client.pem")+"&key="+filepath.Join(dir, "client.key"), DialOptions{})
 	if b, err := good.Reserve(t.Context(), "public.s", 2); err != nil || b.First != 1 {
 		t.Fatalf("mutual TLS: %+v, %v", b, err)
 	}
 	for name, url := range map[string]string{
-		"plaintext":      "seqshim://" + srv.addr + "?attempt_timeout=500ms",
+		"plaintext":      "seqshim://" + srv.addr + "?attempt_timeout=500ms&retry_for=300ms",
 		"no client cert": base,
-		"wrong CA":       "seqshim://" + srv.addr + "?attempt_timeout=500ms&tls=1",
+		"wrong CA":       "seqshim://" + srv.addr + "?attempt_timeout=500ms&retry_for=300ms&tls=1",
 	} {
 		c := dial(t, url, DialOptions{})
 		if _, err := c.Reserve(t.Context(), "public.s", 1); !errors.Is(err, seqcache.ErrUnavailable) {
@@ -139,7 +137,13 @@ func TestTLS(t *testing.T) {
 	}
 }
 
-func writeCA(t *testing.T, dir string) (*x509.Certificate, *ecdsa.PrivateKey) {
+func writeTestPKI(t testing.TB, dir string) {
+	ca, caKey := writeCA(t, dir)
+	writeCert(t, dir, "server", ca, caKey, true)
+	writeCert(t, dir, "client", ca, caKey, false)
+}
+
+func writeCA(t testing.TB, dir string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
@@ -156,7 +160,7 @@ func writeCA(t *testing.T, dir string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	return ca, key
 }
 
-func writeCert(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, server bool) {
+func writeCert(t testing.TB, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, server bool) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
@@ -178,7 +182,7 @@ func writeCert(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecds
 	writePEM(t, filepath.Join(dir, name+".key"), "EC PRIVATE KEY", kb)
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,10 @@ import (
 // attempt before the client marks it bad and tries another.
 const DefaultAttemptTimeout = time.Second
 
+// DefaultRetryFor is how long a call without fallback tries the servers
+// again when none answers: long enough for a server to restart.
+const DefaultRetryFor = 5 * time.Second
+
 // writeTimeout bounds the calls that are not retried (Create, SetValue,
 // Drop, GiveBack): they wait for DynamoDB behind the server.
 const writeTimeout = 10 * time.Second
@@ -51,6 +55,10 @@ type DialOptions struct {
 	Fallback seqcache.Store
 	// AttemptTimeout overrides the URL's attempt_timeout.
 	AttemptTimeout time.Duration
+	// RetryFor overrides the URL's retry_for: how long Reserve, Get and
+	// List try the servers again when none answers and there is no
+	// fallback.
+	RetryFor time.Duration
 	// Logger receives failovers; default slog.Default().
 	Logger *slog.Logger
 }
@@ -80,6 +88,7 @@ type Client struct {
 	eps      []*endpoint
 	fallback seqcache.Store
 	attempt  time.Duration
+	retryFor time.Duration
 	log      *slog.Logger
 	dial     []grpc.DialOption
 
@@ -141,6 +150,12 @@ func DialTarget(t Target, opts DialOptions) (*Client, error) {
 	if opts.AttemptTimeout <= 0 {
 		opts.AttemptTimeout = DefaultAttemptTimeout
 	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = t.RetryFor
+	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = DefaultRetryFor
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -162,7 +177,7 @@ func DialTarget(t Target, opts DialOptions) (*Client, error) {
 		dial = append(dial, grpc.WithPerRPCCredentials(tokenCreds{header: map[string]string{"authorization": "Bearer " + opts.Token}}))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Client{ns: opts.Namespace, fallback: opts.Fallback, attempt: opts.AttemptTimeout, log: opts.Logger,
+	c := &Client{ns: opts.Namespace, fallback: opts.Fallback, attempt: opts.AttemptTimeout, retryFor: opts.RetryFor, log: opts.Logger,
 		dial: dial, ctx: ctx, cancel: cancel, fbBlocks: map[string]seqcache.Block{}, last: map[string]seqcache.Block{}}
 	for _, addr := range t.Addrs {
 		ep := &endpoint{addr: addr}
@@ -273,53 +288,71 @@ func (c *Client) probe(ep *endpoint) {
 }
 
 // call sends one call. retry makes it try every server in turn (for the
-// calls a lost reply cannot make harmful) and then the fallback; without
-// retry the call is sent to one server only, or to the fallback when no
-// server is usable.
+// calls a lost reply cannot make harmful), then the fallback or, without
+// one, every server again until RetryFor has passed, so that a client
+// rides out a server's restart; without retry the call is sent to one
+// server only, or to the fallback when no server is usable.
 func call[T any](ctx context.Context, c *Client, name string, retry bool,
 	send func(context.Context, pb.SequencesClient) (T, error), fallback func(context.Context) (T, error)) (T, error) {
 	var zero T
-	eps := c.order(retry || c.fallback == nil)
-	if !retry && len(eps) > 1 {
-		eps = eps[:1]
-	}
-	var last error
-	for _, ep := range eps {
-		actx, cancel := context.WithTimeout(ctx, c.attempt)
-		if !retry {
-			actx, cancel = context.WithTimeout(ctx, max(writeTimeout, c.attempt))
+	giveUp := time.Now().Add(c.retryFor)
+	for {
+		// With a fallback, servers known bad are not tried: the fallback
+		// is sooner than a server that does not answer.
+		eps := c.order(c.fallback == nil)
+		if !retry && len(eps) > 1 {
+			eps = eps[:1]
 		}
-		c.attempts.Add(1)
-		r, err := send(actx, ep.rpc())
-		cancel()
-		if err == nil {
-			c.current.Store(ep)
-			return r, nil
+		var last error
+		for _, ep := range eps {
+			timeout := c.attempt
+			if !retry {
+				timeout = max(writeTimeout, c.attempt)
+			}
+			actx, cancel := context.WithTimeout(ctx, timeout)
+			c.attempts.Add(1)
+			r, err := send(actx, ep.rpc())
+			cancel()
+			if err == nil {
+				c.current.Store(ep)
+				return r, nil
+			}
+			se := fromStatus(err)
+			if se != nil && se.Code != seqcache.CodeConnectionFailure {
+				return zero, se // an answer: the same from any server
+			}
+			if ctx.Err() != nil {
+				return zero, ctxError(name, ctx.Err())
+			}
+			last = fmt.Errorf("server %s: %w", ep.addr, err)
+			if se == nil { // no answer at all, not a store failure behind the server
+				c.failovers.Add(1)
+				c.markBad(ep, err)
+			}
+			if !retry {
+				break
+			}
 		}
-		if se := fromStatus(err); se != nil && se.Code != seqcache.CodeConnectionFailure {
-			return zero, se // an answer: the same from any server
+		if c.fallback != nil && (retry || len(eps) == 0) {
+			c.fallbacks.Add(1)
+			return fallback(ctx)
 		}
-		if ctx.Err() != nil {
+		if last == nil {
+			last = errors.New("no server")
+		}
+		if !retry || time.Now().After(giveUp) {
+			return zero, seqcache.Unavailable(name, last)
+		}
+		select {
+		case <-ctx.Done():
 			return zero, ctxError(name, ctx.Err())
-		}
-		last = fmt.Errorf("server %s: %w", ep.addr, err)
-		if fromStatus(err) == nil { // no answer at all, not a store failure behind the server
-			c.failovers.Add(1)
-			c.markBad(ep, err)
-		}
-		if !retry {
-			break
+		case <-time.After(retryPause):
 		}
 	}
-	if c.fallback != nil && (retry || len(eps) == 0) {
-		c.fallbacks.Add(1)
-		return fallback(ctx)
-	}
-	if last == nil {
-		last = errors.New("no server")
-	}
-	return zero, seqcache.Unavailable(name, last)
 }
+
+// retryPause is the wait between two rounds of attempts on every server.
+const retryPause = 100 * time.Millisecond
 
 func ctxError(name string, err error) error {
 	if errors.Is(err, context.Canceled) {

@@ -119,7 +119,7 @@ func TestJournalConcurrent(t *testing.T) {
 		srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 		var stores []seqcache.Store
 		for range 3 {
-			stores = append(stores, dial(t, "seqshim://"+srv.addr, DialOptions{}))
+			stores = append(stores, dial(t, "seqshim://"+srv.addr+"?retry_for=100ms", DialOptions{}))
 		}
 		if round == 0 {
 			define(t, stores[0], "public.s")

@@ -19,7 +19,8 @@ type metrics struct {
 	values    prometheus.Counter
 	blocks    prometheus.Counter
 	journals  prometheus.Counter
-	skipped   prometheus.Counter
+	pooled    prometheus.Counter
+	dropped   prometheus.Counter
 	recovered prometheus.Counter
 }
 
@@ -45,8 +46,11 @@ func newMetrics(s *Server) *metrics {
 		journals: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seqshim_server_journal_commits_total", Help: "Journal records committed.",
 		}),
-		skipped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "seqshim_server_skipped_values_total", Help: "Values skipped to get past a client's last block (after a client moved between servers).",
+		pooled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seqshim_server_pooled_values_total", Help: "Values set aside for lower clients to get past a client's last block (after a client moved between servers).",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seqshim_server_pool_dropped_values_total", Help: "Values set aside and then dropped (pool full, setval, drop): a gap.",
 		}),
 		recovered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seqshim_server_journal_recovered_values_total", Help: "Values of a previous run's journaled blocks served after a restart.",
@@ -56,7 +60,7 @@ func newMetrics(s *Server) *metrics {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(f()) })
 	}
-	m.reg.MustRegister(m.calls, m.seconds, m.refused, m.values, m.blocks, m.journals, m.skipped, m.recovered,
+	m.reg.MustRegister(m.calls, m.seconds, m.refused, m.values, m.blocks, m.journals, m.pooled, m.dropped, m.recovered,
 		stat("seqshim_server_store_reservations_total", "Blocks the server's caches reserved from the store (DynamoDB).",
 			func() int64 { return s.storeStats().Reservations }),
 		stat("seqshim_server_store_waits_total", "Calls that waited for the store because a cached block ran out.",

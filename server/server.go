@@ -87,6 +87,7 @@ type Server struct {
 type space struct {
 	front seqcache.Store  // what the calls go to: cache, or store
 	cache *seqcache.Cache // nil without Options.Cache
+	pool  pool
 }
 
 // New returns a Server over backend, with the Sequences and health
@@ -237,7 +238,7 @@ func (s *Server) Reserve(ctx context.Context, req *pb.ReserveRequest) (*pb.Block
 		a := blockFromPB(req.GetAfter())
 		after = &a
 	}
-	b, err := s.reserveAfter(ctx, sp.front, req.GetName(), n, after)
+	b, err := s.reserveAfter(ctx, sp, req.GetName(), n, after)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -258,27 +259,34 @@ const maxSkips = 8
 
 // reserveAfter reserves up to n values past after (in after's epoch; a
 // later epoch is past it). A cache behind after, which happens when a
-// client moved here from a server that was ahead, is drained up to after:
-// the values skipped are lost, a gap, so that the client's values keep
-// increasing.
-func (s *Server) reserveAfter(ctx context.Context, st seqcache.Store, name string, n int64, after *seqcache.Block) (seqcache.Block, error) {
+// client moved here from a server that was ahead, is drawn up to after,
+// and the values drawn go to the sequence's pool, where the clients whose
+// last values are lower take them first: the client's values keep
+// increasing and none are lost.
+func (s *Server) reserveAfter(ctx context.Context, sp *space, name string, n int64, after *seqcache.Block) (seqcache.Block, error) {
+	if b, ok := sp.pool.take(name, n, after); ok {
+		return b, nil
+	}
 	want := n
 	for range maxSkips {
-		b, err := st.Reserve(ctx, name, want)
+		b, err := sp.front.Reserve(ctx, name, want)
 		if err != nil || after == nil {
 			return b, err
 		}
 		k := notPast(b, *after)
+		if k > 0 {
+			s.metrics.pooled.Add(float64(k))
+			s.metrics.dropped.Add(float64(sp.pool.put(name, head(b, k))))
+		}
 		if k < b.Count {
-			s.metrics.skipped.Add(float64(k))
 			b = b.Tail(k)
-			if b.Count > n { // drawn to drain, more than asked: the rest is lost
-				s.metrics.skipped.Add(float64(b.Count - n))
+			if b.Count > n { // drawn to get past after, more than asked
+				s.metrics.pooled.Add(float64(b.Count - n))
+				s.metrics.dropped.Add(float64(sp.pool.put(name, b.Tail(n))))
 				b.Count = n
 			}
 			return b, nil
 		}
-		s.metrics.skipped.Add(float64(b.Count))
 		want = stepsTo(b.Last(), after.Last(), b.Increment)
 		if want < 1 {
 			want = n
@@ -360,7 +368,9 @@ func (s *Server) SetValue(ctx context.Context, req *pb.SetValueRequest) (*pb.Emp
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.Empty{}, toStatus(sp.front.SetValue(ctx, req.GetName(), req.GetValue(), req.GetCalled()))
+	err = sp.front.SetValue(ctx, req.GetName(), req.GetValue(), req.GetCalled())
+	s.metrics.dropped.Add(float64(sp.pool.forget(req.GetName())))
+	return &pb.Empty{}, toStatus(err)
 }
 
 // List implements the service.
@@ -386,5 +396,7 @@ func (s *Server) Drop(ctx context.Context, req *pb.NameRequest) (*pb.Empty, erro
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.Empty{}, toStatus(sp.front.Drop(ctx, req.GetName()))
+	err = sp.front.Drop(ctx, req.GetName())
+	s.metrics.dropped.Add(float64(sp.pool.forget(req.GetName())))
+	return &pb.Empty{}, toStatus(err)
 }

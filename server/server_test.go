@@ -208,8 +208,12 @@ func TestNoServer(t *testing.T) {
 	lis, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := lis.Addr().String()
 	lis.Close()
-	c := dial(t, "seqshim://"+addr, DialOptions{})
+	c := dial(t, "seqshim://"+addr+"?retry_for=300ms", DialOptions{})
+	start := time.Now()
 	_, err := c.Reserve(t.Context(), "public.s", 1)
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("Reserve gave up after %v, before retry_for", d)
+	}
 	if !errors.Is(err, seqcache.ErrUnavailable) {
 		t.Fatalf("Reserve with no server = %v, want 08006", err)
 	}

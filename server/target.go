@@ -34,6 +34,7 @@ const DefaultTokenEnv = "SEQSHIM_TOKEN"
 //	fallback=URL      a store to reserve from directly when no server answers,
 //	                  normally the servers' own table: dynamodb://TABLE
 //	attempt_timeout=DURATION  how long a server may take to answer one attempt (default 1s)
+//	retry_for=DURATION  without fallback, how long to try the servers again when none answers (default 5s)
 //
 // Tokens never go in the URL: URLs end up in logs.
 type Target struct {
@@ -47,6 +48,7 @@ type Target struct {
 	TokenEnv       string
 	Fallback       string
 	AttemptTimeout time.Duration
+	RetryFor       time.Duration
 }
 
 // ParseURL parses a seqshim:// URL (see Target).
@@ -92,6 +94,10 @@ func ParseURL(raw string) (Target, error) {
 		case "attempt_timeout":
 			if t.AttemptTimeout, err = time.ParseDuration(v); err != nil || t.AttemptTimeout <= 0 {
 				return Target{}, fmt.Errorf("seqshim: store %q: attempt_timeout=%q is not a positive duration", raw, v)
+			}
+		case "retry_for":
+			if t.RetryFor, err = time.ParseDuration(v); err != nil || t.RetryFor <= 0 {
+				return Target{}, fmt.Errorf("seqshim: store %q: retry_for=%q is not a positive duration", raw, v)
 			}
 		default:
 			return Target{}, fmt.Errorf("seqshim: store %q: unknown parameter %q", raw, k)

@@ -1,0 +1,160 @@
+package server_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server"
+)
+
+// TestProcessesKillAndStop: 4 client processes × 4 goroutines insert
+// through 3 servers; one server is SIGKILLed mid-load (no journal: its
+// block is a gap) and another SIGSTOPped for 1.5 s, then SIGCONTed.
+func TestProcessesKillAndStop(t *testing.T) {
+	f := newFixture(t)
+	s := []*proc{startServer(t, "127.0.0.1:0", "-block-size", "2000"),
+		startServer(t, "127.0.0.1:0", "-block-size", "2000"),
+		startServer(t, "127.0.0.1:0", "-block-size", "2000")}
+	wait := f.clients(t, 4, clientConfig{URL: urlOf(s...), Goroutines: 4, PerGoroutine: 4000, Duration: 6 * time.Second, BlockSize: 20})
+	time.Sleep(1500 * time.Millisecond)
+	s[0].kill()
+	time.Sleep(time.Second)
+	s[1].signal(syscall.SIGSTOP)
+	time.Sleep(1500 * time.Millisecond)
+	s[1].signal(syscall.SIGCONT)
+	reps := wait()
+	s[1].stop()
+	s[2].stop()
+	f.check(t, reps)
+}
+
+// TestProcessesRestart: the only server is SIGKILLed mid-load and
+// restarted at once; the clients ride it out without error. Without a
+// journal the block the server held is lost; with one, the restarted
+// server continues inside it, and only what the clients held is lost.
+func TestProcessesRestart(t *testing.T) {
+	const clients, block = 3, 20
+	for _, journal := range []bool{false, true} {
+		t.Run(map[bool]string{false: "NoJournal", true: "Journal"}[journal], func(t *testing.T) {
+			f := newFixture(t)
+			args := []string{"-block-size", "5000"}
+			if journal {
+				args = append(args, "-journal", filepath.Join(t.TempDir(), "journal.db"))
+			}
+			s := startServer(t, "127.0.0.1:0", args...)
+			wait := f.clients(t, clients, clientConfig{URL: urlOf(s), Goroutines: 3, PerGoroutine: 4000, Duration: 4 * time.Second, BlockSize: block})
+			time.Sleep(1500 * time.Millisecond)
+			s.kill()
+			s = startServer(t, s.addr, args...)
+			reps := wait()
+			recovered := s.metric("seqshim_server_journal_recovered_values_total")
+			s.stop() // gives the server's tail back: the store is past what was handed out only
+			f.check(t, reps)
+			lost := f.lost(t)
+			t.Logf("values lost to one server SIGKILL and the clients' final stops: %d; %v served from the journal", lost, recovered)
+			// The clients' caches hold two blocks each at most, and one
+			// more may have been in flight at the kill.
+			if bound := int64(clients * 3 * block); journal && (recovered == 0 || lost > bound) {
+				t.Fatalf("with a journal: %d lost (bound %d), %v recovered", lost, bound, recovered)
+			}
+			if !journal && recovered != 0 {
+				t.Fatalf("without a journal, %v values recovered", recovered)
+			}
+		})
+	}
+}
+
+// TestProcessesFallback: the only server is killed; clients with a
+// fallback reserve from DynamoDB directly, then return to the restarted
+// server.
+func TestProcessesFallback(t *testing.T) {
+	f := newFixture(t)
+	s := startServer(t, "127.0.0.1:0", "-block-size", "2000")
+	wait := f.clients(t, 2, clientConfig{URL: urlOf(s), Goroutines: 3, PerGoroutine: 3000, Duration: 5 * time.Second, BlockSize: 20, Fallback: true})
+	time.Sleep(1500 * time.Millisecond)
+	s.kill()
+	time.Sleep(1500 * time.Millisecond)
+	s = startServer(t, s.addr, "-block-size", "2000")
+	reps := wait()
+	s.stop()
+	f.check(t, reps)
+	var fb int64
+	for _, r := range reps {
+		fb += r.Fallbacks
+	}
+	if fb == 0 {
+		t.Fatal("no reservation went to the fallback while the server was down")
+	}
+}
+
+// TestProcessRefusals: against a server with TLS and tokens: a missing,
+// wrong or other-namespace token, a plaintext client, an unknown
+// sequence, and a request for more values than the sequence has left.
+func TestProcessRefusals(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	server.WriteTestPKI(t, dir)
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte("good-token "+f.ns+"\nother-token elsewhere\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "127.0.0.1:0", "-tls-cert", filepath.Join(dir, "server.pem"),
+		"-tls-key", filepath.Join(dir, "server.key"), "-tokens", tokens)
+	secure := urlOf(s) + "?ca=" + filepath.Join(dir, "ca.pem")
+	dial := func(url, token string) *server.Client {
+		c, err := server.Dial(url, server.DialOptions{Namespace: f.ns, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	t.Setenv(server.DefaultTokenEnv, "")
+	for name, c := range map[string]struct {
+		client *server.Client
+		code   string
+	}{
+		"missing token": {dial(secure, ""), server.CodeInvalidAuthorization},
+		"wrong token":   {dial(secure, "bad-token"), server.CodeInvalidAuthorization},
+		"other token":   {dial(secure, "other-token"), server.CodeInsufficientPrivilege},
+		"plaintext":     {dial(urlOf(s)+"?retry_for=300ms", "good-token"), seqcache.CodeConnectionFailure},
+	} {
+		if _, err := c.client.Reserve(t.Context(), f.seq, 1); seqcache.CodeOf(err) != c.code {
+			t.Errorf("%s: %v, want SQLSTATE %s", name, err, c.code)
+		}
+	}
+	if got := s.metric(`seqshim_server_refused_total{reason="invalid"}`); got != 1 {
+		t.Errorf("invalid-token refusals counted %v, want 1", got)
+	}
+	if sq, _ := f.store.Get(t.Context(), f.seq); sq.Next != 1 {
+		t.Fatalf("refused calls moved the sequence to %d", sq.Next)
+	}
+
+	good := dial(secure, "good-token")
+	_, err := good.Reserve(t.Context(), "public.nosuch", 1)
+	var e *seqcache.Error
+	if !errors.Is(err, seqcache.ErrUnknownSequence) || !errors.As(err, &e) || e.Sequence != "public.nosuch" {
+		t.Fatalf("unknown sequence: %v, want 42P01 naming it", err)
+	}
+	bounded, _ := seqcache.Define(f.seq+"_b", seqcache.MaxValue(100))
+	if err := good.Create(t.Context(), bounded); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.store.Drop(t.Context(), bounded.Name) })
+	b, err := good.Reserve(t.Context(), bounded.Name, 1000)
+	if err != nil || b.First != 1 || b.Count != 100 {
+		t.Fatalf("Reserve(1000) of a sequence with 100 values: %+v, %v", b, err)
+	}
+	if _, err := good.Reserve(t.Context(), bounded.Name, 1); !errors.Is(err, seqcache.ErrLimitReached) {
+		t.Fatalf("Reserve past the limit: %v, want 2200H", err)
+	}
+	if sq, _ := f.store.Get(t.Context(), bounded.Name); !sq.Exhausted {
+		t.Fatalf("DynamoDB: %+v, want exhausted", sq)
+	}
+	s.stop()
+}
