@@ -1,10 +1,12 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,7 +67,22 @@ func openJournal(path string, m *metrics) (*journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
+	for _, tails := range j.recovered {
+		slices.SortFunc(tails, handedOrder)
+	}
 	return j, nil
+}
+
+// handedOrder orders blocks of one sequence and epoch as the store handed
+// them out: by value, in the sequence's direction.
+func handedOrder(a, b seqcache.Block) int {
+	if a.Epoch != b.Epoch {
+		return cmp.Compare(a.Epoch, b.Epoch)
+	}
+	if a.Increment < 0 {
+		return cmp.Compare(b.First, a.First)
+	}
+	return cmp.Compare(a.First, b.First)
 }
 
 func (j *journal) close() error { return j.db.Close() }
@@ -263,7 +280,7 @@ func (j *journal) drop(key string) error {
 
 // store wraps a namespace's store so that what it reserves is journaled
 // and a previous run's unused tails are served first.
-func (j *journal) store(ns string, inner seqcache.Store) seqcache.Store {
+func (j *journal) store(ns string, inner seqcache.Store) *journaled {
 	return &journaled{Store: inner, ns: ns, j: j}
 }
 
@@ -295,49 +312,106 @@ func (s *journaled) Reserve(ctx context.Context, name string, n int64) (seqcache
 	return b, nil
 }
 
-// recovered takes up to n values from a previous run's tails of key. On
-// the sequence's first use it checks them against the store: a tail is
-// kept only if the store is still past it in the same epoch (no setval,
-// wrap or drop since), else its record is deleted.
+// recovered takes up to n values from a previous run's tails of key,
+// after checking them (see check).
 func (s *journaled) recovered(ctx context.Context, key, name string, n int64) (seqcache.Block, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ok, err := s.check(ctx, key, name); !ok || err != nil {
+		return seqcache.Block{}, false, err
+	}
 	j := s.j
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	tails := j.recovered[key]
-	j.mu.Unlock()
-	if len(tails) == 0 {
+	if len(tails) == 0 { // dropped by a setval meanwhile
 		return seqcache.Block{}, false, nil
 	}
-	if !s.checked[key] {
-		sq, err := s.Store.Get(ctx, name)
-		if errors.Is(err, seqcache.ErrUnknownSequence) {
-			return seqcache.Block{}, false, j.drop(key)
-		}
-		if err != nil {
-			return seqcache.Block{}, false, err
-		}
-		for _, t := range tails {
-			if !behind(sq, t) {
-				return seqcache.Block{}, false, j.drop(key)
-			}
-		}
-		if s.checked == nil {
-			s.checked = map[string]bool{}
-		}
-		s.checked[key] = true
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	t := j.recovered[key][0]
-	defer func() { j.metrics.recovered.Add(float64(t.Count)) }()
+	t := tails[0]
 	if t.Count > n {
-		j.recovered[key][0] = t.Tail(n)
+		tails[0] = t.Tail(n)
 		t.Count = n
 	} else {
-		j.recovered[key] = j.recovered[key][1:]
+		j.recovered[key] = tails[1:]
 	}
+	j.metrics.recovered.Add(float64(t.Count))
 	return t, true, nil
+}
+
+// check reports whether key has recovered tails that may be served. On the
+// sequence's first use it checks them against the store: they are kept
+// only if the store is still past them in the same epoch (no setval, wrap
+// or drop since), else their records are deleted. Called with s.mu held.
+func (s *journaled) check(ctx context.Context, key, name string) (bool, error) {
+	j := s.j
+	j.mu.Lock()
+	tails := slices.Clone(j.recovered[key])
+	j.mu.Unlock()
+	if len(tails) == 0 {
+		return false, nil
+	}
+	if s.checked[key] {
+		return true, nil
+	}
+	sq, err := s.Store.Get(ctx, name)
+	if errors.Is(err, seqcache.ErrUnknownSequence) {
+		return false, j.drop(key)
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tails {
+		if !behind(sq, t) {
+			return false, j.drop(key)
+		}
+	}
+	if s.checked == nil {
+		s.checked = map[string]bool{}
+	}
+	s.checked[key] = true
+	return true, nil
+}
+
+// giveBackRecovered gives the recovered tails not served in this run back
+// to the store, newest first, so that the cache's own give-backs, which
+// are older, can follow. It runs at a graceful stop, before the cache's.
+// A tail the store refuses is lost (its record is cut): a gap.
+func (s *journaled) giveBackRecovered(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.j
+	prefix := s.ns + "\x00"
+	j.mu.Lock()
+	var keys []string
+	for key := range j.recovered {
+		if strings.HasPrefix(key, prefix) {
+			keys = append(keys, key)
+		}
+	}
+	j.mu.Unlock()
+	var errs []error
+	for _, key := range keys {
+		name := strings.TrimPrefix(key, prefix)
+		if ok, err := s.check(ctx, key, name); !ok || err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		j.mu.Lock()
+		tails := j.recovered[key]
+		delete(j.recovered, key)
+		j.mu.Unlock()
+		for i := len(tails) - 1; i >= 0; i-- {
+			ok, err := j.cut(key, tails[i])
+			if err == nil && ok {
+				ok, err = s.Store.GiveBack(ctx, name, tails[i])
+			}
+			if err != nil || !ok {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // behind reports whether the store stands past every value of b, in b's

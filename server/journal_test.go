@@ -132,3 +132,40 @@ func TestJournalConcurrent(t *testing.T) {
 		t.Fatalf("store at %d, want past %d", sq.Next, top)
 	}
 }
+
+// TestJournalGiveBackAfterRestart: a server restarted on its journal that
+// served part of what it held gives the rest back at a graceful stop,
+// newest first: the store ends exactly past the values handed out.
+func TestJournalGiveBackAfterRestart(t *testing.T) {
+	for _, inc := range []int64{1, -1} {
+		be := newMemBackend()
+		path := filepath.Join(t.TempDir(), "journal.db")
+		cfg := seqcache.Config{BlockSize: 100, Logger: quiet}
+		srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
+		c := dial(t, "seqshim://"+srv.addr, DialOptions{})
+		define(t, c, "public.s", seqcache.Increment(inc))
+		for range 6 {
+			if _, err := c.Reserve(t.Context(), "public.s", 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sq, _ := be.store("").Get(t.Context(), "public.s"); sq.Next != 201*inc {
+			t.Fatalf("increment %d: store at %d, want the current and the prefetched block held", inc, sq.Next)
+		}
+		srv.Abort()
+		srv2 := serve(t, be.open, Options{Cache: &cfg, Journal: path})
+		c2 := dial(t, "seqshim://"+srv2.addr, DialOptions{})
+		b, err := c2.Reserve(t.Context(), "public.s", 10)
+		if err != nil || b.First != 61*inc {
+			t.Fatalf("increment %d: after restart %+v, %v; want to continue at %d", inc, b, err, 61*inc)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := srv2.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if sq, _ := be.store("").Get(t.Context(), "public.s"); sq.Next != 71*inc {
+			t.Fatalf("increment %d: after a graceful stop the store is at %d, want %d", inc, sq.Next, 71*inc)
+		}
+	}
+}

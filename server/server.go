@@ -85,9 +85,10 @@ type Server struct {
 
 // space is what the server holds for one namespace.
 type space struct {
-	front seqcache.Store  // what the calls go to: cache, or store
-	cache *seqcache.Cache // nil without Options.Cache
-	pool  pool
+	front   seqcache.Store  // what the calls go to: cache, or store
+	cache   *seqcache.Cache // nil without Options.Cache
+	journal *journaled      // nil without Options.Journal
+	pool    pool
 }
 
 // New returns a Server over backend, with the Sequences and health
@@ -153,12 +154,16 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Unlock()
 	var errs []error
 	for ns, sp := range spaces {
-		if sp.cache == nil {
-			continue
-		}
 		gctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := sp.cache.Close(gctx); err != nil {
-			errs = append(errs, fmt.Errorf("namespace %q: %w", ns, err))
+		if sp.journal != nil { // newest first: the journal's unserved tails, then the cache's
+			if err := sp.journal.giveBackRecovered(gctx); err != nil {
+				errs = append(errs, fmt.Errorf("namespace %q: %w", ns, err))
+			}
+		}
+		if sp.cache != nil {
+			if err := sp.cache.Close(gctx); err != nil {
+				errs = append(errs, fmt.Errorf("namespace %q: %w", ns, err))
+			}
 		}
 		cancel()
 	}
@@ -188,10 +193,12 @@ func (s *Server) space(ctx context.Context, ns string) (*space, error) {
 	if err != nil {
 		return nil, seqcache.Unavailable("", fmt.Errorf("opening namespace %q: %w", ns, err))
 	}
+	sp := &space{}
 	if s.journal != nil {
-		store = s.journal.store(ns, store)
+		sp.journal = s.journal.store(ns, store)
+		store = sp.journal
 	}
-	sp := &space{front: store}
+	sp.front = store
 	if s.opts.Cache != nil {
 		cfg := *s.opts.Cache
 		if cfg.Logger == nil {

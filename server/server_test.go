@@ -166,7 +166,7 @@ func TestFailoverAndFallback(t *testing.T) {
 }
 
 // TestSilentServer: a server that accepts connections and never answers
-// (as a stopped process does) costs one attempt timeout, then is avoided.
+// (as a stopped process does) is tried once, then avoided.
 func TestSilentServer(t *testing.T) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -187,19 +187,14 @@ func TestSilentServer(t *testing.T) {
 	c := dial(t, "seqshim://"+lis.Addr().String()+","+good.addr+"?attempt_timeout=200ms", DialOptions{})
 	c.current.Store(c.eps[0]) // start on the silent one
 	define(t, be.store(""), "public.s")
-	var slow int
 	for i := range 20 {
-		start := time.Now()
 		b, err := c.Reserve(t.Context(), "public.s", 1)
 		if err != nil || b.First != int64(i+1) {
 			t.Fatalf("reserve %d: %+v, %v", i, b, err)
 		}
-		if time.Since(start) > 150*time.Millisecond {
-			slow++
-		}
 	}
-	if st := c.Stats(); st.Failovers != 1 || slow > 1 {
-		t.Fatalf("failovers %d, slow calls %d; want the silent server tried once", st.Failovers, slow)
+	if st := c.Stats(); st.Failovers != 1 || st.Attempts != 21 {
+		t.Fatalf("%+v; want the silent server tried once, then avoided", st)
 	}
 }
 
