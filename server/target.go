@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seqshim/seqshim/seqcache"
 )
 
 // Scheme is the URL scheme of a server-tier store.
@@ -179,4 +181,24 @@ func ServerTLS(certFile, keyFile, clientCA string) (*tls.Config, error) {
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
 	return cfg, nil
+}
+
+// Open is what a store opener calls for a seqshim:// URL: it parses the
+// URL, opens the fallback store the URL names (if any) with openFallback,
+// normally the opener itself, and dials the servers with namespace.
+func Open(rawURL, namespace string, openFallback func(rawURL string) (seqcache.Store, error)) (*Client, error) {
+	t, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	opts := DialOptions{Namespace: namespace}
+	if t.Fallback != "" {
+		if strings.HasPrefix(t.Fallback, Scheme+":") {
+			return nil, fmt.Errorf("seqshim: store %q: the fallback must be a store, not servers", rawURL)
+		}
+		if opts.Fallback, err = openFallback(t.Fallback); err != nil {
+			return nil, fmt.Errorf("seqshim: fallback %q: %w", t.Fallback, err)
+		}
+	}
+	return DialTarget(t, opts)
 }
