@@ -28,7 +28,7 @@ func TestJournalRestart(t *testing.T) {
 		last = b.Last()
 	}
 	before, _ := be.store("").Get(t.Context(), "public.s")
-	srv.Abort() // as SIGKILL: no give-back
+	srv.abort() // as SIGKILL: no give-back
 
 	srv2 := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 	c2 := dial(t, "seqshim://"+srv2.addr, DialOptions{})
@@ -94,7 +94,7 @@ func TestJournalStaleAfterSetval(t *testing.T) {
 	if _, err := c.Reserve(t.Context(), "public.s", 10); err != nil {
 		t.Fatal(err)
 	}
-	srv.Abort()
+	srv.abort()
 	// setval straight in the store, not through the server: the journal
 	// still holds 11..1000.
 	if err := be.store("").SetValue(t.Context(), "public.s", 5000, true); err != nil {
@@ -125,7 +125,7 @@ func TestJournalConcurrent(t *testing.T) {
 			define(t, stores[0], "public.s")
 		}
 		all = append(all, collectValues(t, stores, "public.s", 3, 200, nil)...)
-		srv.Abort()
+		srv.abort()
 	}
 	top := checkUnique(t, all)
 	if sq, _ := be.store("").Get(t.Context(), "public.s"); sq.Next <= top {
@@ -152,7 +152,7 @@ func TestJournalGiveBackAfterRestart(t *testing.T) {
 		if sq, _ := be.store("").Get(t.Context(), "public.s"); sq.Next != 201*inc {
 			t.Fatalf("increment %d: store at %d, want the current and the prefetched block held", inc, sq.Next)
 		}
-		srv.Abort()
+		srv.abort()
 		srv2 := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 		c2 := dial(t, "seqshim://"+srv2.addr, DialOptions{})
 		b, err := c2.Reserve(t.Context(), "public.s", 10)

@@ -116,6 +116,9 @@ func New(backend Backend, opts Options) (*Server, error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 10 * time.Second, Timeout: 2 * time.Second}),
 		grpc.ChainUnaryInterceptor(s.observe, s.authorize),
+		// Stop waits for the handlers, so that none runs when the caches
+		// give back and the journal closes.
+		grpc.WaitForHandlers(true),
 	}
 	if opts.TLS != nil {
 		sopts = append(sopts, grpc.Creds(opts.TLS))
@@ -173,9 +176,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Abort stops serving at once, as a crash would, without giving anything
+// abort stops serving at once, as a crash would, without giving anything
 // back. Tests use it.
-func (s *Server) Abort() {
+func (s *Server) abort() {
 	s.grpc.Stop()
 	if s.journal != nil {
 		_ = s.journal.close()

@@ -146,9 +146,9 @@ func TestFailoverAndFallback(t *testing.T) {
 	vals := collectValues(t, stores, "public.ids", 3, 400, func(i int) {
 		switch i {
 		case 100:
-			once1.Do(s1.Abort)
+			once1.Do(s1.abort)
 		case 250:
-			once2.Do(s2.Abort)
+			once2.Do(s2.abort)
 		}
 	})
 	top := checkUnique(t, vals)
