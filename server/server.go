@@ -265,7 +265,7 @@ func (s *Server) Reserve(ctx context.Context, req *pb.ReserveRequest) (*pb.Block
 
 // maxSkips bounds the reservations a Reserve makes to get past a client's
 // last block.
-const maxSkips = 8
+const maxSkips = 32
 
 // reserveAfter reserves up to n values past after (in after's epoch; a
 // later epoch is past it). A cache behind after, which happens when a
