@@ -251,8 +251,12 @@ func (c *Connector) lazyImport(ctx context.Context, key string) error {
 		c.importDB = sql.OpenDB(unclosable{c.base})
 		c.importDB.SetMaxOpenConns(2)
 	})
+	gap := c.cfg.ImportGap
+	if gap == 0 {
+		gap = migrate.ExactHandover
+	}
 	_, err := migrate.ImportOne(ctx, c.importDB, c.shared.store, key, migrate.Options{
-		Gap:    c.cfg.ImportGap,
+		Gap:    gap,
 		Schema: c.cfg.Schema,
 		Logger: slog.Default(),
 	})

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -41,6 +42,9 @@ func pgErr(code, msg, hint string, cause error) *Error {
 // PostgreSQL names it in messages: without schema) into PostgreSQL's error.
 // Errors that carry no SQLSTATE are store failures: 08006.
 func seqErr(rel string, err error) error {
+	if me := (*migrate.Error)(nil); errors.As(err, &me) {
+		return importErr(rel, me)
+	}
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) {
 		return err // PostgreSQL's own error, from a lazy import
 	}
@@ -60,4 +64,19 @@ func seqErr(rel string, err error) error {
 		msg := strings.Replace(se.Message, strconv.Quote(se.Sequence), strconv.Quote(rel), 1)
 		return pgErr(se.Code, msg, se.Hint, err)
 	}
+}
+
+// importErr is a lazy import that could not be done: its own SQLSTATE
+// (42501, 55P03, 55000, 2200H, ...), its reason and its fix, so that the
+// caller learns what the log says.
+func importErr(rel string, me *migrate.Error) error {
+	msg := fmt.Sprintf("seqshim: cannot import sequence %q from PostgreSQL: %s", rel, me.Reason)
+	if me.Code == seqcache.CodeSequenceLimit {
+		msg = me.Reason // nothing left to hand over: PostgreSQL's nextval says the same
+	}
+	e := pgErr(me.Code, msg, me.Fix, me)
+	if me.Err != nil {
+		e.PgErr.Detail = me.Err.Error()
+	}
+	return e
 }

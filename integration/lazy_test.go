@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/seqshim/seqshim/internal/testenv"
 )
 
 // TestLazyImport: the first nextval of a sequence only PostgreSQL has
@@ -70,5 +72,80 @@ func TestLazyImportOff(t *testing.T) {
 	var max int64
 	if err := e.native.QueryRow("SELECT max_value FROM pg_sequences WHERE sequencename = $1", seq).Scan(&max); err != nil || max != 9223372036854775807 {
 		t.Fatalf("PostgreSQL's sequence was capped: %d, %v", max, err)
+	}
+}
+
+// TestLazyImportErrors: an import that cannot be done reaches the caller
+// with its own SQLSTATE, reason and fix, never as a store failure (08006):
+// a lock timeout (55P03), no privilege to stop the sequence exactly
+// (42501), a sequence with nothing left to hand over (2200H, as
+// PostgreSQL's nextval).
+func TestLazyImportErrors(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sfx := e.ns[2:]
+	want := func(what string, err error, code string, parts ...string) {
+		t.Helper()
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) || pg.Code != code {
+			t.Errorf("%s: %v, want SQLSTATE %s", what, err, code)
+			return
+		}
+		all := pg.Message + " | " + pg.Detail + " | " + pg.Hint
+		for _, p := range parts {
+			if !strings.Contains(all, p) {
+				t.Errorf("%s: %q lacks %q", what, all, p)
+			}
+		}
+	}
+
+	// Nothing left: PostgreSQL's own answer.
+	spent := "spent_" + sfx
+	e.exec(e.native, fmt.Sprintf("CREATE SEQUENCE %s MAXVALUE 2; SELECT nextval('%[1]s'), nextval('%[1]s')", spent))
+	t.Cleanup(func() { e.native.Exec("DROP SEQUENCE IF EXISTS " + spent) })
+	_, err := e.shim.ExecContext(ctx, fmt.Sprintf("SELECT nextval('%s')", spent))
+	want("exhausted", err, "2200H", fmt.Sprintf(`nextval: reached maximum value of sequence "%s" (2)`, spent), "nothing is left to hand over")
+
+	// A transaction that called nextval holds the sequence's lock.
+	held := "held_" + sfx
+	e.exec(e.native, "CREATE SEQUENCE "+held)
+	t.Cleanup(func() { e.native.Exec("DROP SEQUENCE IF EXISTS " + held) })
+	tx, err := e.native.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(fmt.Sprintf("SELECT nextval('%s')", held)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.shim.ExecContext(ctx, fmt.Sprintf("SELECT nextval('%s')", held))
+	tx.Rollback()
+	want("lock held", err, "55P03", fmt.Sprintf(`seqshim: cannot import sequence "%s" from PostgreSQL: waiting for the sequence's lock`, held),
+		"lock timeout", "a long transaction that called nextval on it holds its lock")
+	var v int64
+	if err := e.shim.QueryRow(fmt.Sprintf("SELECT nextval('%s')", held)).Scan(&v); err != nil || v != 1000001 {
+		t.Errorf("after the transaction ended: %d, %v; want 1000001", v, err)
+	}
+
+	// A user who may not alter the sequence cannot hand it over exactly.
+	role := testenv.UniqueName("lazyapp")
+	priv := "priv_" + sfx
+	e.exec(e.native, "CREATE SEQUENCE "+priv)
+	e.exec(e.native, "CREATE ROLE "+role+" LOGIN")
+	t.Cleanup(func() {
+		e.native.Exec("DROP SEQUENCE IF EXISTS " + priv)
+		e.native.Exec(fmt.Sprintf("DROP OWNED BY %s", role))
+		e.native.Exec("DROP ROLE IF EXISTS " + role)
+	})
+	e.exec(e.native, fmt.Sprintf("GRANT SELECT, USAGE ON SEQUENCE %s TO %s", priv, role))
+	appURL := strings.Replace(e.shimDSN("seqshim.import_gap=0"), "postgres://postgres@", "postgres://"+role+"@", 1)
+	if !strings.HasPrefix(appURL, "postgres://"+role+"@") {
+		t.Skipf("DATABASE_URL %q is not postgres://postgres@...: cannot derive another user's URL", e.url)
+	}
+	app := open(t, "seqshim", appURL)
+	_, err = app.ExecContext(ctx, fmt.Sprintf("SELECT nextval('%s')", priv))
+	want("no privilege", err, "42501", "cannot cap the database's sequence", "must be owner of sequence",
+		fmt.Sprintf(`have the owner run: ALTER SEQUENCE "public"."%s" MAXVALUE 0`, priv))
+	if _, err := e.store.Get(ctx, "public."+priv); sqlstate(err) != "42P01" {
+		t.Errorf("store after the refused import: %v", err)
 	}
 }

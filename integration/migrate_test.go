@@ -560,7 +560,9 @@ func TestExportAndStatus(t *testing.T) {
 // nextval('s'); import runs while they insert; a second group on seqshim
 // starts after it (the rollout order) and inserts into the same table.
 // No unique violation; the native side stops with 2200H at the cap, never
-// colliding. Then export, while seqshim still inserts, and native-only
+// colliding. Each row also goes into a table with a smallserial key, which
+// seqshim imports lazily with a gap that fits: no unique violation there
+// either. Then export, while seqshim still inserts, and native-only
 // inserts: no collision either.
 func TestRollingMigration(t *testing.T) {
 	m := newMigEnv(t)
@@ -570,6 +572,11 @@ func TestRollingMigration(t *testing.T) {
 	m.exec(m.native, "CREATE SEQUENCE "+seq)
 	m.exec(m.native, "CREATE TABLE "+tbl+" (id bigint PRIMARY KEY, side text NOT NULL)")
 	insert := fmt.Sprintf("INSERT INTO %s (id, side) VALUES (nextval('%s'), $1)", tbl, seq)
+	// A smallserial key: seqshim imports it lazily on its first INSERT,
+	// with a gap that fits its 32767 values (half each).
+	small := m.key("small")
+	m.exec(m.native, "CREATE TABLE "+small+" (id smallserial PRIMARY KEY, side text NOT NULL)")
+	insertSmall := fmt.Sprintf("INSERT INTO %s (side) VALUES ($1)", small)
 
 	shimDB := open(t, "seqshim", m.shimDSN("seqshim.block_size=10"))
 	m.native.SetMaxOpenConns(8)
@@ -596,9 +603,12 @@ func TestRollingMigration(t *testing.T) {
 					default:
 					}
 					_, err := g.db.ExecContext(ctx, insert, g.name)
+					if err == nil {
+						g.rows.Add(1)
+						_, err = g.db.ExecContext(ctx, insertSmall, g.name)
+					}
 					switch code := sqlstate(err); {
 					case err == nil:
-						g.rows.Add(1)
 					case code == "2200H" && g.name == "native":
 						g.limitMsg.Store(err.Error())
 						g.limited.Add(1)
@@ -689,6 +699,22 @@ func TestRollingMigration(t *testing.T) {
 	// After export: native from exactly store next + gap.
 	if aN != native2.rows.Load() || aLo != exp.NativeNext || aHi != exp.NativeNext+aN-1 {
 		t.Errorf("native rows after export: %d in [%d, %d], want from %d", aN, aLo, aHi, exp.NativeNext)
+	}
+	// smallserial: the database keeps about half of what remained at the
+	// lazy import, below its cap; the store has the rest.
+	var smallNative, smallShim, smallTotal, smallNativeMax, smallShimMin int64
+	if err := m.native.QueryRow(fmt.Sprintf(`SELECT count(*) FILTER (WHERE side <> 'seqshim'), count(*) FILTER (WHERE side = 'seqshim'), count(*),
+		coalesce(max(id) FILTER (WHERE side <> 'seqshim'), 0), coalesce(min(id) FILTER (WHERE side = 'seqshim'), 0) FROM %s`, small)).
+		Scan(&smallNative, &smallShim, &smallTotal, &smallNativeMax, &smallShimMin); err != nil {
+		t.Fatal(err)
+	}
+	smallSeq := m.storeSeq("small_id_seq")
+	smallCap := m.nativeRow("small_id_seq").Max
+	if smallNative == 0 || smallShim != sN || smallShimMin != smallSeq.Start || smallCap != smallSeq.Start-1 ||
+		smallNativeMax > smallCap || smallSeq.Start < 16384 || smallSeq.Start > 16384+smallNativeMax {
+		t.Errorf("smallserial rows: %d native (max id %d), %d seqshim (min id %d); database cap %d, store start %d; "+
+			"want one per seqshim row (%d), from the store's start, the database below it, half each",
+			smallNative, smallNativeMax, smallShim, smallShimMin, smallCap, smallSeq.Start, sN)
 	}
 	t.Logf("native: %d rows (%d before import, 1..%d), stopped with 2200H at %d after seqshim's first %d rows; "+
 		"seqshim: %d rows (%d..%d); export: database next %d (store next %d + %d); native after export: %d rows (%d..%d)",

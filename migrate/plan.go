@@ -183,9 +183,9 @@ type Step struct {
 	// the sequence and the fix.
 	Err error
 
-	setval *int64 // setval(s, *setval, true), the last of SQL
-	keep     int64 // import: the values the database keeps before its cap
-	restarts bool  // import: SQL sets the database's position (RESTART)
+	setval   *int64 // setval(s, *setval, true), the last of SQL
+	keep     int64  // import: the values the database keeps before its cap
+	restarts bool   // import: SQL sets the database's position (RESTART)
 }
 
 // planImport computes the import step for n given the store's sequence
@@ -215,9 +215,9 @@ func planCreate(st Step, n Native, gap int64) Step {
 	next, wraps, ok := n.handover()
 	if !ok {
 		return fail(&Error{Sequence: n.Key(), Code: codeSequenceLimit,
-			Reason: fmt.Sprintf("nextval: reached %s value of sequence %q (%d): nothing is left to hand over",
+			Reason: fmt.Sprintf("nextval: reached %s value of sequence %q (%d)",
 				map[bool]string{true: "maximum", false: "minimum"}[n.Ascending()], n.Name, n.Limit()),
-			Fix: fmt.Sprintf("widen its limit (ALTER SEQUENCE %s %s ...) or setval it on the database; seqshim imports it on the next call", n.Ident(), limitWord(n))})
+			Fix: fmt.Sprintf("nothing is left to hand over: widen its limit (ALTER SEQUENCE %s %s ...) or setval it on the database; seqshim imports it on the next call", n.Ident(), limitWord(n))})
 	}
 	keep := gap // values the database keeps
 	if gap > 0 && n.Called && !wraps {
