@@ -117,6 +117,13 @@ func script(names map[string]string) []step {
 		step{sql: "SELECT nextval('{a}'), lastval()"},
 		step{mode: "exec", sql: "discard all;"},
 		step{sql: "SELECT lastval()"},
+		// Every constant spelling of the name argument.
+		step{sql: "SELECT nextval(CAST('{u}' AS regclass))"},
+		step{sql: "SELECT pg_catalog.nextval(regclass '{u}'), currval(CAST(CAST('{u}' AS text) AS pg_catalog.regclass))"},
+		step{sql: "SELECT nextval(text E'{u}'), nextval(U&'{u}'::name::regclass)"},
+		step{sql: "SELECT nextval(CAST($1 AS regclass))", args: []any{"{u}"}},
+		step{sql: "SELECT nextval('{u}'::name)"}, // nextval(name) does not exist
+		step{sql: "SELECT nextval(CAST('{u}' AS pg_catalog.name))"},
 	)
 	for i := range steps {
 		for k, v := range names {
@@ -166,9 +173,9 @@ func TestDifferential(t *testing.T) {
 	if pgAfter := lastValues(t, e, names); pgAfter != pgBefore {
 		t.Errorf("PostgreSQL's sequences moved during the seqshim run: %s, then %s", pgBefore, pgAfter)
 	}
-	// 51 values come from nextval calls and the VALUES rows of the script.
-	if st := e.cache().Stats(); st.Served != 51 || st.Reservations < 6 {
-		t.Errorf("seqshim's cache served %d values in %d reservations; want 51 in at least 6", st.Served, st.Reservations)
+	// 56 values come from nextval calls and the VALUES rows of the script.
+	if st := e.cache().Stats(); st.Served != 56 || st.Reservations < 6 {
+		t.Errorf("seqshim's cache served %d values in %d reservations; want 56 in at least 6", st.Served, st.Reservations)
 	}
 	if sq, err := e.store.Get(context.Background(), "public."+names["a"]); err != nil || sq.Next <= 323 {
 		t.Errorf("store's sequence a at %+v, %v; want past 323", sq, err)
