@@ -2,13 +2,14 @@ package driver
 
 import (
 	"fmt"
-	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/seqshim/seqshim/internal/selector"
+	"github.com/seqshim/seqshim/internal/storeurl"
 	"github.com/seqshim/seqshim/migrate"
+	"github.com/seqshim/seqshim/rewrite"
 )
 
 // Config is seqshim's configuration of one sql.DB. Each key is read from
@@ -53,9 +54,9 @@ type Config struct {
 // DefaultConfig is the configuration when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Store:        "dynamodb://seqshim_sequences",
+		Store:        storeurl.Default,
 		BlockSize:    1000,
-		Schema:       "public",
+		Schema:       rewrite.DefaultSchema,
 		NextValueFor: true,
 		PlanCache:    1024,
 		FetchTimeout: 10 * time.Second,
@@ -71,16 +72,9 @@ type key struct {
 }
 
 var keys = []key{
-	{"store", "dynamodb://TABLE or memory://", func(c *Config, v string) error {
-		u, err := url.Parse(v)
-		if err != nil {
+	{"store", storeurl.Forms, func(c *Config, v string) error {
+		if _, err := storeurl.Parse(v); err != nil {
 			return err
-		}
-		switch {
-		case u.Scheme == "dynamodb" && u.Host != "" && u.Path == "":
-		case u.Scheme == "memory" && u.Path == "":
-		default:
-			return fmt.Errorf("unsupported store %q", v)
 		}
 		c.Store = v
 		return nil
@@ -156,16 +150,9 @@ func boolKey(field func(*Config) *bool) func(*Config, string) error {
 
 func listKey(field func(*Config) *[]string) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		var list []string
-		for p := range strings.SplitSeq(v, ",") {
-			p = strings.TrimSpace(p)
-			if p == "" {
-				continue
-			}
-			if _, err := path.Match(p, ""); err != nil {
-				return fmt.Errorf("bad pattern %q", p)
-			}
-			list = append(list, p)
+		list := selector.Split(v)
+		if err := (selector.Selector{Allow: list}).Validate(); err != nil {
+			return err
 		}
 		*field(c) = list
 		return nil
@@ -228,28 +215,5 @@ func (c Config) resolve(params map[string]string, lookupEnv func(string) (string
 // managed reports whether the sequence with store key "schema.name" is
 // answered by seqshim.
 func (c *Config) managed(key string) bool {
-	for _, p := range c.Deny {
-		if c.match(p, key) {
-			return false
-		}
-	}
-	if len(c.Allow) == 0 {
-		return true
-	}
-	for _, p := range c.Allow {
-		if c.match(p, key) {
-			return true
-		}
-	}
-	return false
-}
-
-// match matches a pattern against a key; a pattern without a schema is in
-// the default schema.
-func (c *Config) match(pattern, key string) bool {
-	if !strings.Contains(pattern, ".") {
-		pattern = c.Schema + "." + pattern
-	}
-	ok, _ := path.Match(pattern, key)
-	return ok
+	return selector.Selector{Schema: c.Schema, Allow: c.Allow, Deny: c.Deny}.Match(key)
 }

@@ -12,6 +12,9 @@ import (
 // sequences that opts selects, without changing anything. A sequence the
 // database does not have is skipped (ActionSkip).
 func PlanExport(ctx context.Context, db DB, store seqcache.Store, opts Options) ([]Step, error) {
+	if err := opts.selector().Validate(); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
 	seqs, err := selectStore(ctx, store, opts)
 	if err != nil {
 		return nil, err

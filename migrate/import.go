@@ -18,6 +18,9 @@ const maxAttempts = 4
 // without changing anything: what will be created and capped, and what is
 // already done. Steps that cannot be carried out have ActionFail and Err.
 func PlanImport(ctx context.Context, db DB, store seqcache.Store, opts Options) ([]Step, error) {
+	if err := opts.selector().Validate(); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
 	natives, err := selectNative(ctx, db, opts)
 	if err != nil {
 		return nil, err

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seqshim/seqshim/internal/checked"
+	"github.com/seqshim/seqshim/internal/selector"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -37,9 +37,11 @@ type Options struct {
 	Only []string
 	// Allow and Deny are the driver's seqshim.allow and seqshim.deny:
 	// path.Match patterns on "schema.name" (a pattern without a dot is in
-	// Schema). Sequences the driver does not manage are left alone.
+	// Schema). Sequences the driver does not manage are left alone. A
+	// malformed pattern is an error wrapping path.ErrBadPattern.
 	Allow, Deny []string
-	// Schema is the schema of patterns without one; default "public".
+	// Schema is the schema of patterns without one; rewrite.DefaultSchema
+	// when empty.
 	Schema string
 	// LockTimeout bounds the wait for the sequence's lock (ALTER SEQUENCE
 	// waits for transactions that called nextval to end, and native nextval
@@ -71,36 +73,17 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger
 }
 
+// selector is the driver's selection by Allow and Deny.
+func (o Options) selector() selector.Selector {
+	return selector.Selector{Schema: o.Schema, Allow: o.Allow, Deny: o.Deny}
+}
+
 // managed reports whether key passes Only, Allow and Deny.
 func (o Options) managed(key string) bool {
 	if len(o.Only) > 0 && !contains(o.Only, key) {
 		return false
 	}
-	match := func(p string) bool {
-		if !strings.Contains(p, ".") {
-			schema := o.Schema
-			if schema == "" {
-				schema = "public"
-			}
-			p = schema + "." + p
-		}
-		ok, _ := path.Match(p, key)
-		return ok
-	}
-	for _, p := range o.Deny {
-		if match(p) {
-			return false
-		}
-	}
-	if len(o.Allow) == 0 {
-		return true
-	}
-	for _, p := range o.Allow {
-		if match(p) {
-			return true
-		}
-	}
-	return false
+	return o.selector().Match(key)
 }
 
 func contains(list []string, s string) bool {

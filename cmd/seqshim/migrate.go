@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/seqshim/seqshim/internal/selector"
 	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -58,10 +59,13 @@ func (f *migrateFlags) options() (migrate.Options, error) {
 	}
 	o := migrate.Options{
 		Gap: f.gap, Schema: f.schema, LockTimeout: f.lockTimeout,
-		Allow: splitList(f.allow), Deny: splitList(f.deny),
+		Allow: selector.Split(f.allow), Deny: selector.Split(f.deny),
 		Logger: slog.New(slog.DiscardHandler), // the command prints what happens
 	}
-	for _, name := range splitList(f.only) {
+	if err := (selector.Selector{Allow: o.Allow, Deny: o.Deny}).Validate(); err != nil {
+		return o, fmt.Errorf("%w: -allow/-deny: %v", errUsage, err)
+	}
+	for _, name := range selector.Split(f.only) {
 		key, err := f.key(name)
 		if err != nil {
 			return o, err
@@ -69,16 +73,6 @@ func (f *migrateFlags) options() (migrate.Options, error) {
 		o.Only = append(o.Only, key)
 	}
 	return o, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for p := range strings.SplitSeq(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // openBoth opens the database and the store.
