@@ -318,7 +318,7 @@ func sqlError(key string, err error) error {
 func commitError(st Step, err error) error {
 	if st.Action == ActionCreate {
 		return fmt.Errorf("sequence %s: created in the store at %d but the database's cap was not committed: %w: "+
-			"fix: run `seqshim import --only %s` again", st.Key, st.Spec.Start, err, st.Key)
+			"fix: import it again (--only %s)", st.Key, st.Spec.Start, err, st.Key)
 	}
 	return fmt.Errorf("sequence %s: committing: %w: fix: run the command again", st.Key, err)
 }

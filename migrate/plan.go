@@ -209,8 +209,8 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	}
 	if e.Increment != n.Increment {
 		return fail(fmt.Errorf("sequence %s: the store has it with INCREMENT %d, the database with %d: "+
-			"fix: drop it from the store (`seqshim drop %s`, if nothing uses it yet) and import again, or leave it out (--only)",
-			n.Key(), e.Increment, n.Increment, n.Key()))
+			"fix: drop it from the store (if nothing uses it yet) and import again, or leave it out (--only)",
+			n.Key(), e.Increment, n.Increment))
 	}
 	asc := n.Ascending()
 	low := e.Start // the first value, in the sequence's direction, the store may hand out
@@ -234,7 +234,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 		}
 		if !inside(n, st.Cap) {
 			return fail(fmt.Errorf("sequence %s: the store starts at %d, so the database would have to be capped at %d, its %s, which PostgreSQL refuses: "+
-				"fix: move the store forward (`seqshim setval %s N`) and import again", n.Key(), low, st.Cap, otherLimitWord(n), n.Key()))
+				"fix: move the store forward (setval in the store) and import again", n.Key(), low, st.Cap, otherLimitWord(n)))
 		}
 		st.Action = ActionCap
 		st.SQL = []string{capSQL(n, st.Cap)}
@@ -247,7 +247,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	stop := n.LastValue
 	if !inside(n, stop) {
 		return fail(fmt.Errorf("sequence %s: the database (%s %d) has reached the store's values (first %d) and cannot be stopped at its %s: "+
-			"fix: move the database with setval past the store's next value (%s) and run `seqshim status`",
+			"fix: move the database with setval past the store's next value (%s) and check the status again",
 			n.Key(), lastWord(n), stop, low, otherLimitWord(n), nextText(e)))
 	}
 	st.Cap = min2(asc, stop, n.Limit())

@@ -187,6 +187,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var overlaps []string
 	for i, s := range states {
 		out[i] = toJSONState(s)
+		if s.Phase == migrate.PhaseDatabaseOnly {
+			out[i].Note += "; `seqshim import -only " + s.Key + "` imports it now"
+		}
 		if s.Overlap {
 			overlaps = append(overlaps, s.Key)
 		}
@@ -271,11 +274,18 @@ func (f *migrateFlags) apply(ctx context.Context, stdout io.Writer, verb string,
 	return perr
 }
 
-// printSteps prints one line per step, then the statements (withSQL) and
-// the warnings.
+// stepFixes are the commands behind the fixes that failed steps name
+// (package migrate names no command).
+const stepFixes = "  fix commands: `seqshim get NAME` shows the store's sequence, `seqshim setval NAME N` moves it, " +
+	"`seqshim drop NAME` removes it, `seqshim import -only NAME` imports again, `seqshim status` compares both sides"
+
+// printSteps prints one line per step, then the statements (withSQL), the
+// warnings and, when a step failed, the commands that carry out fixes.
 func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	failed := false
 	for _, s := range steps {
+		failed = failed || s.Err != nil
 		detail := s.Note
 		if s.Err != nil {
 			detail = s.Err.Error()
@@ -296,6 +306,9 @@ func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
 		if s.Warning != "" {
 			fmt.Fprintf(w, "  WARNING: %s\n", s.Warning)
 		}
+	}
+	if failed {
+		fmt.Fprintln(w, stepFixes)
 	}
 }
 
