@@ -12,9 +12,6 @@ import (
 // sequences that opts selects, without changing anything. A sequence the
 // database does not have is skipped (ActionSkip).
 func PlanExport(ctx context.Context, db DB, store seqcache.Store, opts Options) ([]Step, error) {
-	if err := opts.selector().Validate(); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
 	seqs, err := selectStore(ctx, store, opts)
 	if err != nil {
 		return nil, err
@@ -130,6 +127,9 @@ func exportTx(ctx context.Context, db DB, store seqcache.Store, key string, opts
 // selectStore returns the store's sequences that opts selects, by key. A
 // key of Only the store lacks is 42P01.
 func selectStore(ctx context.Context, store seqcache.Store, opts Options) ([]seqcache.Sequence, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	var out []seqcache.Sequence
 	if len(opts.Only) > 0 {
 		var errs []error

@@ -18,9 +18,6 @@ const maxAttempts = 4
 // without changing anything: what will be created and capped, and what is
 // already done. Steps that cannot be carried out have ActionFail and Err.
 func PlanImport(ctx context.Context, db DB, store seqcache.Store, opts Options) ([]Step, error) {
-	if err := opts.selector().Validate(); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
 	natives, err := selectNative(ctx, db, opts)
 	if err != nil {
 		return nil, err
@@ -364,6 +361,9 @@ func storeSequences(ctx context.Context, store seqcache.Store, keys []string, by
 // selectNative reads the database's sequences that opts selects. A key of
 // Only that the database lacks, or that Allow/Deny exclude, is an error.
 func selectNative(ctx context.Context, db DB, opts Options) ([]Native, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	var errs []error
 	out, err := readNative(ctx, db, opts.Only, func(key string) bool {
 		if opts.managed(key) {

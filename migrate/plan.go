@@ -78,6 +78,14 @@ func (o Options) selector() selector.Selector {
 	return selector.Selector{Schema: o.Schema, Allow: o.Allow, Deny: o.Deny}
 }
 
+// check reports a malformed Allow or Deny pattern.
+func (o Options) check() error {
+	if err := o.selector().Validate(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
 // managed reports whether key passes Only, Allow and Deny.
 func (o Options) managed(key string) bool {
 	if len(o.Only) > 0 && !contains(o.Only, key) {

@@ -45,8 +45,8 @@ type State struct {
 // Status returns the state of the sequences opts selects that the database
 // or the store has, ordered by key. Only keys neither side has are errors.
 func Status(ctx context.Context, db DB, store seqcache.Store, opts Options) ([]State, error) {
-	if err := opts.selector().Validate(); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
 	var seqs []seqcache.Sequence
 	if len(opts.Only) > 0 {
