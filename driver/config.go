@@ -204,12 +204,31 @@ func (c Config) resolve(params map[string]string, lookupEnv func(string) (string
 			}
 		}
 	}
+	return c, c.check()
+}
+
+// check reports what no single key can: values set in the Config itself
+// (NewConnector, Register), which are checked as those from the DSN and the
+// environment are, and keys that depend on each other.
+func (c Config) check() error {
+	if _, err := storeurl.Parse(c.Store); err != nil {
+		return &ConfigError{Key: "seqshim.store", Source: "Config", Value: c.Store, Accepted: storeurl.Forms, Err: err}
+	}
+	for _, k := range []struct {
+		name string
+		list []string
+	}{{"allow", c.Allow}, {"deny", c.Deny}} {
+		if err := (selector.Selector{Allow: k.list}).Validate(); err != nil {
+			return &ConfigError{Key: "seqshim." + k.name, Source: "Config", Value: strings.Join(k.list, ","),
+				Accepted: "path.Match patterns", Err: err}
+		}
+	}
 	if c.MaxBlockSize != 0 && c.MaxBlockSize < c.BlockSize {
-		return c, &ConfigError{Key: "seqshim.max_block_size", Source: "DSN or environment",
+		return &ConfigError{Key: "seqshim.max_block_size", Source: "DSN or environment",
 			Value: strconv.FormatInt(c.MaxBlockSize, 10), Accepted: "0 or at least seqshim.block_size",
 			Err: fmt.Errorf("smaller than block_size %d", c.BlockSize)}
 	}
-	return c, nil
+	return nil
 }
 
 // managed reports whether the sequence with store key "schema.name" is
