@@ -9,15 +9,14 @@ import (
 	"github.com/seqshim/seqshim/seqcache"
 )
 
-// SQLSTATEs of import and export failures that are not PostgreSQL's own
-// errors passed on.
+// SQLSTATEs of import and export failures beside seqcache's codes.
 const (
-	codeInsufficientPrivilege = "42501" // may not read or alter the sequence
-	codeLockNotAvailable      = "55P03" // lock_timeout while waiting for the sequence
-	codeObjectNotInState      = "55000" // a limit in the way, or the sequence changed meanwhile
-	codeSequenceLimit         = "2200H" // nothing left to hand over
-	codeQueryCanceled         = "57014"
-	codeConnectionFailure     = "08006" // the store (or the database) could not be reached
+	codeInsufficientPrivilege = "42501"                       // may not read or alter the sequence
+	codeLockNotAvailable      = "55P03"                       // lock_timeout while waiting for the sequence
+	codeObjectNotInState      = seqcache.CodeObjectNotInState // a limit in the way, or the sequence changed meanwhile
+	codeSequenceLimit         = seqcache.CodeSequenceLimit    // nothing left to hand over
+	codeQueryCanceled         = seqcache.CodeQueryCanceled
+	codeConnectionFailure     = seqcache.CodeConnectionFailure // the store (or the database) could not be reached
 )
 
 // Error is a sequence that could not be imported or exported: why, and the

@@ -354,7 +354,7 @@ func execAll(ctx context.Context, tx *sql.Tx, stmts []string) error {
 func commitError(st Step, err error) error {
 	if st.Action == ActionCreate {
 		return failure(st.Key, codeConnectionFailure, fmt.Sprintf("created in the store at %d but the database's cap was not committed", st.Spec.Start),
-			fmt.Sprintf("run `seqshim import --only %s` again", st.Key), err)
+			fmt.Sprintf("import it again (--only %s)", st.Key), err)
 	}
 	return failure(st.Key, codeConnectionFailure, "committing", "run the command again", err)
 }
@@ -400,6 +400,9 @@ func storeSequences(ctx context.Context, store seqcache.Store, keys []string, by
 // selectNative reads the database's sequences that opts selects. A key of
 // Only that the database lacks, or that Allow/Deny exclude, is an error.
 func selectNative(ctx context.Context, db DB, opts Options) ([]Native, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	var errs []error
 	out, err := readNative(ctx, db, opts.Only, func(key string) bool {
 		if opts.managed(key) {

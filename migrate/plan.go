@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seqshim/seqshim/internal/checked"
+	"github.com/seqshim/seqshim/internal/selector"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -48,9 +48,11 @@ type Options struct {
 	Only []string
 	// Allow and Deny are the driver's seqshim.allow and seqshim.deny:
 	// path.Match patterns on "schema.name" (a pattern without a dot is in
-	// Schema). Sequences the driver does not manage are left alone.
+	// Schema). Sequences the driver does not manage are left alone. A
+	// malformed pattern is an error wrapping path.ErrBadPattern.
 	Allow, Deny []string
-	// Schema is the schema of patterns without one; default "public".
+	// Schema is the schema of patterns without one; rewrite.DefaultSchema
+	// when empty.
 	Schema string
 	// LockTimeout bounds the wait for the sequence's lock (ALTER SEQUENCE
 	// waits for transactions that called nextval to end, and native nextval
@@ -86,36 +88,25 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger
 }
 
+// selector is the driver's selection by Allow and Deny.
+func (o Options) selector() selector.Selector {
+	return selector.Selector{Schema: o.Schema, Allow: o.Allow, Deny: o.Deny}
+}
+
+// check reports a malformed Allow or Deny pattern.
+func (o Options) check() error {
+	if err := o.selector().Validate(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
 // managed reports whether key passes Only, Allow and Deny.
 func (o Options) managed(key string) bool {
 	if len(o.Only) > 0 && !contains(o.Only, key) {
 		return false
 	}
-	match := func(p string) bool {
-		if !strings.Contains(p, ".") {
-			schema := o.Schema
-			if schema == "" {
-				schema = "public"
-			}
-			p = schema + "." + p
-		}
-		ok, _ := path.Match(p, key)
-		return ok
-	}
-	for _, p := range o.Deny {
-		if match(p) {
-			return false
-		}
-	}
-	if len(o.Allow) == 0 {
-		return true
-	}
-	for _, p := range o.Allow {
-		if match(p) {
-			return true
-		}
-	}
-	return false
+	return o.selector().Match(key)
 }
 
 func contains(list []string, s string) bool {
@@ -215,9 +206,9 @@ func planCreate(st Step, n Native, gap int64) Step {
 	next, wraps, ok := n.handover()
 	if !ok {
 		return fail(&Error{Sequence: n.Key(), Code: codeSequenceLimit,
-			Reason: fmt.Sprintf("nextval: reached %s value of sequence %q (%d)",
-				map[bool]string{true: "maximum", false: "minimum"}[n.Ascending()], n.Name, n.Limit()),
-			Fix: fmt.Sprintf("nothing is left to hand over: widen its limit (ALTER SEQUENCE %s %s ...) or setval it on the database; seqshim imports it on the next call", n.Ident(), limitWord(n))})
+			Reason: fmt.Sprintf("nothing is left to hand over: its last value is its %s", limitWord(n)),
+			Fix:    fmt.Sprintf("widen its limit (ALTER SEQUENCE %s %s ...) or setval it on the database, then import it", n.Ident(), limitWord(n)),
+			Err:    seqcache.LimitReached(n.Key(), n.Limit(), n.Ascending())})
 	}
 	keep := gap // values the database keeps
 	if gap > 0 && n.Called && !wraps {
@@ -227,7 +218,7 @@ func planCreate(st Step, n Native, gap int64) Step {
 	if keep > left {
 		fitted := left/2 + left%2 // half of left+1, rounded down
 		st.Warning = fmt.Sprintf("sequence %s: %d value(s) remain from its next value %d to its %s %d, too few for the gap %d: "+
-			"the database keeps %d and the store starts at %d (half each); run `seqshim import --gap N` with a smaller N first to choose otherwise",
+			"the database keeps %d and the store starts at %d (half each); import it with a gap that fits to choose otherwise",
 			n.Key(), sat(left+1), next, limitWord(n), n.Limit(), gap, fitted, mustAddMul(next, fitted, n.Increment))
 		keep = fitted
 	}
@@ -352,7 +343,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	}
 	if e.Increment != n.Increment {
 		return fail(errorf(n.Key(), codeObjectNotInState,
-			fmt.Sprintf("drop it from the store (`seqshim drop %s`, if nothing uses it yet) and import again, or leave it out (--only)", n.Key()),
+			"drop it from the store (if nothing uses it yet) and import again, or leave it out (--only)",
 			"the store has it with INCREMENT %d, the database with %d", e.Increment, n.Increment))
 	}
 	asc := n.Ascending()
@@ -377,8 +368,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 		}
 		sql, ok := capping{limit: st.Cap}.sql(n)
 		if !ok {
-			return fail(errorf(n.Key(), codeObjectNotInState,
-				fmt.Sprintf("move the store forward (`seqshim setval %s N`) and import again", n.Key()),
+			return fail(errorf(n.Key(), codeObjectNotInState, "move the store forward (setval in the store) and import again",
 				"the store starts at %d, so the database would have to be capped at %d, beyond the range of its %s", low, st.Cap, otherLimitWord(n)))
 		}
 		st.Action = ActionCap
@@ -394,7 +384,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	capSQL, capOK := capping{limit: st.Cap}.sql(n)
 	if !capOK {
 		return fail(errorf(n.Key(), codeObjectNotInState,
-			fmt.Sprintf("move the database with setval past the store's next value (%s) and run `seqshim status`", nextText(e)),
+			fmt.Sprintf("move the database with setval past the store's next value (%s) and check the status again", nextText(e)),
 			"the database (%s %d) has reached the store's values (first %d) and cannot be stopped there", lastWord(n), stop, low))
 	}
 	needAlter := st.Cap != n.Limit() || n.Cycle

@@ -1,8 +1,10 @@
 package migrate
 
 import (
+	"context"
 	"errors"
 	"math"
+	"path"
 	"strings"
 	"testing"
 
@@ -131,7 +133,7 @@ func TestPlanCreateRefused(t *testing.T) {
 	st := planImport(exhausted, nil, DefaultGap)
 	var e *Error
 	if st.Action != ActionFail || !errors.As(st.Err, &e) || e.Code != "2200H" ||
-		!strings.Contains(e.Error(), `nextval: reached maximum value of sequence "s" (3)`) {
+		!strings.Contains(e.Error(), `nothing is left to hand over: its last value is its MAXVALUE: nextval: reached maximum value of sequence "public.s" (3)`) || !errors.Is(st.Err, seqcache.ErrLimitReached) {
 		t.Errorf("exhausted: %s %v", st.Action, st.Err)
 	}
 	bottom := asc(math.MinInt64, false)
@@ -266,5 +268,19 @@ func TestManaged(t *testing.T) {
 	}
 	if (Options{Only: []string{"public.a"}}).managed("public.b") {
 		t.Error("Only")
+	}
+}
+
+// TestBadPattern: a malformed pattern is refused before the database or
+// the store is read (both are nil here), naming the pattern.
+func TestBadPattern(t *testing.T) {
+	opts := Options{Allow: []string{"public.*"}, Deny: []string{"a[b"}}
+	_, errImport := PlanImport(context.Background(), nil, nil, opts)
+	_, errExport := PlanExport(context.Background(), nil, nil, opts)
+	_, errStatus := Status(context.Background(), nil, nil, opts)
+	for _, err := range []error{errImport, errExport, errStatus} {
+		if !errors.Is(err, path.ErrBadPattern) || !strings.Contains(err.Error(), `bad pattern "a[b"`) {
+			t.Errorf("got %v, want ErrBadPattern naming a[b", err)
+		}
 	}
 }
