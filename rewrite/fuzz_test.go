@@ -65,7 +65,7 @@ func checkPlan(t *testing.T, p *Planner, sql string, pl *Plan) {
 	}
 	switch pl.Kind {
 	case Pass, Local, Refuse:
-		if pl.SQL != sql || pl.Edits != nil {
+		if pl.SQL != sql || pl.edits != nil {
 			t.Fatalf("%v plan changes the SQL: %q", pl.Kind, pl.SQL)
 		}
 		if pl.Kind == Local && (len(pl.Columns) != len(pl.Calls) || len(pl.Calls) == 0) {
@@ -82,7 +82,7 @@ func checkPlan(t *testing.T, p *Planner, sql string, pl *Plan) {
 			t.Fatalf("Bind plan without calls")
 		}
 		checkEdits(t, pl)
-		for _, e := range pl.Edits {
+		for _, e := range pl.edits {
 			if e.Start == e.End && strings.TrimSpace(e.Text) != "AS "+pl.Calls[0].Func.String() &&
 				!strings.HasPrefix(strings.TrimSpace(e.Text), "AS ") {
 				t.Fatalf("unexpected insertion %q", e.Text)

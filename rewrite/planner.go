@@ -83,12 +83,15 @@ var statePool = sync.Pool{New: func() any {
 }}
 
 // plan plans sql without the cache.
-func (p *Planner) plan(sql string) *Plan {
+func (p *Planner) plan(sql string) *Plan { return planText(sql, &p.opts) }
+
+// planText plans sql with options o.
+func planText(sql string, o *Options) *Plan {
 	st := statePool.Get().(*planState)
 	toks, maxParam, ok := lex(sql, st.toks[:0])
 	var pl *Plan
 	if ok {
-		a := analyzer{src: sql, toks: toks, calls: st.calls[:0], opts: &p.opts}
+		a := analyzer{src: sql, toks: toks, calls: st.calls[:0], opts: o}
 		pl = a.plan(maxParam)
 		clear(a.calls) // drop the references into sql
 		st.calls = a.calls[:0]
@@ -108,7 +111,7 @@ func (a *analyzer) plan(maxParam int) *Plan {
 	a.findCalls()
 	var stmtBuf [4][2]int
 	stmts := a.split(stmtBuf[:0])
-	var ins Insert
+	var ins insertStmt
 	hasIns := false
 	top := -1 // token of the INSERT that ins describes
 	if len(stmts) == 1 {
@@ -121,11 +124,12 @@ func (a *analyzer) plan(maxParam int) *Plan {
 		}
 	}
 	others := a.otherInserts(top)
+	facts := a.facts(stmts)
 	if len(a.calls) == 0 {
 		pl, _, _ := newPlan(hasIns, &ins, 0)
-		pl.Original, pl.SQL, pl.NumParams, pl.OtherInserts = sql, sql, maxParam, others
+		pl.Original, pl.SQL, pl.NumParams, pl.otherInserts, pl.Facts = sql, sql, maxParam, others, facts
 		if len(stmts) == 1 && !hasIns {
-			pl.Copy, _ = a.copyFrom(stmts[0][0], stmts[0][1])
+			pl.cp, _ = a.copyFrom(stmts[0][0], stmts[0][1])
 		}
 		return pl
 	}
@@ -163,7 +167,7 @@ func (a *analyzer) plan(maxParam int) *Plan {
 		}
 	}
 	pl, callBuf, editBuf := newPlan(hasIns, &ins, v.n)
-	pl.Original, pl.SQL, pl.NumParams, pl.OtherInserts = sql, sql, maxParam, others
+	pl.Original, pl.SQL, pl.NumParams, pl.otherInserts, pl.Facts = sql, sql, maxParam, others, facts
 	pl.Kind = v.kind
 	if v.kind != Pass {
 		pl.Calls = a.toCalls(v, callBuf)
@@ -172,43 +176,43 @@ func (a *analyzer) plan(maxParam int) *Plan {
 	case Local:
 		pl.Columns = v.columns
 	case Bind:
-		pl.SQL, pl.Edits = a.render(v, pl.Calls, maxParam, editBuf)
+		pl.SQL, pl.edits = a.render(v, pl.Calls, maxParam, editBuf)
 	case Refuse:
 		pl.Reason = v.reason
 	}
 	return pl
 }
 
-// planBox holds a plan, its Insert and small Calls and Edits arrays, so
+// planBox holds a plan, its insertStmt and small Calls and Edits arrays, so
 // that most plans take a single allocation.
 type planBox struct {
 	Plan
-	insert Insert
-	calls  [2]Call
-	edits  [4]Edit
+	insert  insertStmt
+	calls   [2]Call
+	editArr [4]edit
 }
 
 // planInsert holds a plan without calls and its Insert.
 type planInsert struct {
 	Plan
-	insert Insert
+	insert insertStmt
 }
 
 // newPlan allocates a plan (with *ins when hasIns) and returns buffers for
 // its calls and edits when they fit in the same allocation.
-func newPlan(hasIns bool, ins *Insert, ncalls int) (*Plan, []Call, []Edit) {
+func newPlan(hasIns bool, ins *insertStmt, ncalls int) (*Plan, []Call, []edit) {
 	switch {
 	case ncalls > 0 && ncalls <= 2:
 		b := new(planBox)
 		if hasIns {
 			b.insert = *ins
-			b.Insert = &b.insert
+			b.ins = &b.insert
 		}
-		return &b.Plan, b.calls[:0:ncalls], b.edits[:0]
+		return &b.Plan, b.calls[:0:ncalls], b.editArr[:0]
 	case hasIns:
 		b := new(planInsert)
 		b.insert = *ins
-		b.Insert = &b.insert
+		b.ins = &b.insert
 		return &b.Plan, nil, nil
 	}
 	return new(Plan), nil, nil
@@ -483,14 +487,14 @@ func (a *analyzer) toCalls(v verdict, buf []Call) []Call {
 
 // render replaces each call with $n::int8 (and adds AS <fn> where the
 // column name would change) and numbers the new parameters.
-func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []Edit) (string, []Edit) {
+func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []edit) (string, []edit) {
 	src := a.src
 	ident := func(i int) bool { return i >= 0 && i < len(src) && isIdentCont(src[i]) }
 	// The edits, in text order: an alias goes after the end of its item,
 	// which may hold further calls (in a type modifier, say).
 	edits := buf[:0]
 	if cap(edits) < 2*v.n {
-		edits = make([]Edit, 0, 2*v.n)
+		edits = make([]edit, 0, 2*v.n)
 	}
 	k := 0
 	for ci := v.c0; ci < v.c1; ci++ {
@@ -500,13 +504,13 @@ func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []Edit) (s
 		}
 		calls[k].Param = numParams + 1 + k
 		sp := calls[k].Span
-		edits = append(edits, Edit{Start: sp.Start, End: sp.End, Text: cs.fn.String()})
+		edits = append(edits, edit{Start: sp.Start, End: sp.End, Text: cs.fn.String()})
 		if at := int(cs.aliasAt); at > sp.End {
-			edits = append(edits, Edit{Start: at, End: at, Text: cs.fn.String()})
+			edits = append(edits, edit{Start: at, End: at, Text: cs.fn.String()})
 		}
 		k++
 	}
-	slices.SortStableFunc(edits, func(x, y Edit) int { return x.Start - y.Start })
+	slices.SortStableFunc(edits, func(x, y edit) int { return x.Start - y.Start })
 	var b strings.Builder
 	b.Grow(len(src) + len(edits)*24)
 	var offBuf [8][2]int // where each edit's text is in b
