@@ -361,20 +361,8 @@ func (a *analyzer) setConfigFacts(lo, hi, stmt int, out []Fact) []Fact {
 // at tokens lp and rp.
 func (a *analyzer) setConfig(lp, rp int) (Fact, bool) {
 	var args [3][2]int
-	n := 0
-	s := lp + 1
-	for j := s; j <= rp && n < len(args); {
-		if j == rp || a.toks[j].kind == tComma {
-			args[n] = [2]int{s, j}
-			n++
-			j++
-			s = j
-			continue
-		}
-		j = a.skip(j)
-	}
-	if n != 3 {
-		return Fact{}, false // PostgreSQL rejects it
+	if n, ok := a.splitArgs(lp, rp, args[:]); !ok || n != 3 {
+		return Fact{}, false // another function, or an error PostgreSQL reports
 	}
 	f := Fact{Kind: Setting, Command: "SET_CONFIG"}
 	name, nameOK := a.stringArg(args[0])

@@ -112,17 +112,7 @@ func (a *analyzer) plan(maxParam int) *Plan {
 	var stmtBuf [4][2]int
 	stmts := a.split(stmtBuf[:0])
 	var ins insertStmt
-	hasIns := false
-	top := -1 // token of the INSERT that ins describes
-	if len(stmts) == 1 {
-		if it, ok := a.findInsert(stmts[0][0], stmts[0][1]); ok {
-			a.ins = it // parsed once, for the analysis too
-			hasIns = a.fillInsert(it, stmts[0][1], &ins)
-			if hasIns {
-				top = it.at - 1
-			}
-		}
-	}
+	hasIns, top := a.topInsert(stmts, &ins)
 	others := a.otherInserts(top)
 	facts := a.facts(stmts)
 	if len(a.calls) == 0 {
@@ -133,6 +123,46 @@ func (a *analyzer) plan(maxParam int) *Plan {
 		}
 		return pl
 	}
+	v := a.verdict(stmts)
+	pl, callBuf, editBuf := newPlan(hasIns, &ins, v.n)
+	pl.Original, pl.SQL, pl.NumParams, pl.otherInserts, pl.Facts = sql, sql, maxParam, others, facts
+	pl.Kind = v.kind
+	if v.kind != Pass {
+		pl.Calls = a.toCalls(v, callBuf)
+	}
+	switch v.kind {
+	case Local:
+		pl.Columns = v.columns
+	case Bind:
+		pl.SQL, pl.edits = a.render(v, pl.Calls, maxParam, editBuf)
+	case Refuse:
+		pl.Reason = v.reason
+	}
+	return pl
+}
+
+// topInsert describes in ins the INSERT of a query string of one
+// statement, and returns whether there is one and its INSERT token (-1
+// when none).
+func (a *analyzer) topInsert(stmts [][2]int, ins *insertStmt) (bool, int) {
+	if len(stmts) != 1 {
+		return false, -1
+	}
+	it, ok := a.findInsert(stmts[0][0], stmts[0][1])
+	if !ok {
+		return false, -1
+	}
+	a.ins = it // parsed once, for the analysis too
+	if !a.fillInsert(it, stmts[0][1], ins) {
+		return false, -1
+	}
+	return true, it.at - 1
+}
+
+// verdict classifies each statement and returns the verdict of the query
+// string: a single statement's own; for several, Pass when every one is
+// Pass, otherwise a refusal naming the first that is not.
+func (a *analyzer) verdict(stmts [][2]int) verdict {
 	c0 := 0
 	var verdicts [4]verdict
 	vs := verdicts[:0]
@@ -149,38 +179,23 @@ func (a *analyzer) plan(maxParam int) *Plan {
 		vs = append(vs, v)
 		c0 = c1
 	}
-	v := vs[0]
-	if len(vs) > 1 { // several statements: Pass, or refused
-		v = verdict{kind: Pass}
-		for k, sv := range vs {
-			if sv.kind == Pass {
-				continue
-			}
-			v = sv
-			if sv.kind != Refuse {
-				v.kind = Refuse
-				v.reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
-					strconv.Itoa(k+1) + " calls " + a.callText(a.firstManaged(sv)) +
-					"; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
-			}
-			break
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	for k, sv := range vs {
+		switch sv.kind {
+		case Pass:
+			continue
+		case Refuse:
+			return sv
 		}
+		sv.kind = Refuse
+		sv.reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
+			strconv.Itoa(k+1) + " calls " + a.callText(a.firstManaged(sv)) +
+			"; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
+		return sv
 	}
-	pl, callBuf, editBuf := newPlan(hasIns, &ins, v.n)
-	pl.Original, pl.SQL, pl.NumParams, pl.otherInserts, pl.Facts = sql, sql, maxParam, others, facts
-	pl.Kind = v.kind
-	if v.kind != Pass {
-		pl.Calls = a.toCalls(v, callBuf)
-	}
-	switch v.kind {
-	case Local:
-		pl.Columns = v.columns
-	case Bind:
-		pl.SQL, pl.edits = a.render(v, pl.Calls, maxParam, editBuf)
-	case Refuse:
-		pl.Reason = v.reason
-	}
-	return pl
+	return verdict{kind: Pass}
 }
 
 // planBox holds a plan, its insertStmt and small Calls and Edits arrays, so
