@@ -120,9 +120,9 @@ func (c *Connector) tableColumn(name, identity, serialSeq, def string) rewrite.T
 	col := rewrite.TableColumn{Name: name}
 	switch identity {
 	case "a":
-		col.Identity = rewrite.Always
+		col.Identity = rewrite.IdentityAlways
 	case "d":
-		col.Identity = rewrite.ByDefault
+		col.Identity = rewrite.IdentityByDefault
 	}
 	// An identity column draws from its sequence; any other column only
 	// through its default (a serial's sequence stays owned by the column

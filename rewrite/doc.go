@@ -156,7 +156,7 @@
 // catalog (CREATE, ALTER, DROP, with the kind of object and its name as
 // far as the text tells); DISCARD ALL, SEQUENCES, PLANS or TEMP; SET,
 // RESET and set_config of the parameters that change how a statement is
-// read ([WatchedParams]: search_path, standard_conforming_strings), with
+// read (search_path, standard_conforming_strings), with
 // the constant value, LOCAL or SESSION, and RESET ALL; and transaction
 // control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, two-
 // phase commit). Statements inside a DO block or a function body are not

@@ -12,7 +12,8 @@ const (
 	// Discard: DISCARD ALL, SEQUENCES, PLANS or TEMP.
 	Discard
 	// Setting: SET, RESET or set_config(...) of a parameter that changes
-	// how a statement is read (WatchedParams), or RESET ALL.
+	// how a statement is read (search_path, standard_conforming_strings),
+	// or RESET ALL.
 	Setting
 	// Transaction: BEGIN, COMMIT, ROLLBACK, SAVEPOINT and the like.
 	Transaction
@@ -27,10 +28,10 @@ func (k FactKind) String() string {
 	return "FactKind(?)"
 }
 
-// WatchedParams are the parameters whose SET, RESET and set_config are
+// watchedParams are the parameters whose SET, RESET and set_config are
 // reported as Setting facts: search_path resolves unqualified names, and
 // standard_conforming_strings changes how '...\' is read.
-var WatchedParams = [...]string{"search_path", "standard_conforming_strings"}
+var watchedParams = [...]string{"search_path", "standard_conforming_strings"}
 
 // Fact is something a statement does that the driver acts on, as far as
 // the text tells. The statement's words are matched case-insensitively
@@ -216,7 +217,7 @@ func (a *analyzer) paramAt(i, hi int) (string, bool) {
 }
 
 func watched(name string) (string, bool) {
-	for _, p := range WatchedParams {
+	for _, p := range watchedParams {
 		if strings.EqualFold(name, p) {
 			return p, true
 		}

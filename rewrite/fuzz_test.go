@@ -48,8 +48,8 @@ func fuzzTable(n Name) (*Table, error) {
 	return &Table{Columns: []TableColumn{
 		{Name: "id", Seq: Name{n.Schema, n.Name + "_id_seq"}},
 		{Name: "v"},
-		{Name: "g", Identity: Always, Seq: Name{n.Schema, "g_seq"}},
-		{Name: "user", Identity: ByDefault, Seq: Name{"public", "u_seq"}},
+		{Name: "g", Identity: IdentityAlways, Seq: Name{n.Schema, "g_seq"}},
+		{Name: "user", Identity: IdentityByDefault, Seq: Name{"public", "u_seq"}},
 	}}, nil
 }
 

@@ -13,11 +13,11 @@ import (
 var implicitTables = map[string]*Table{
 	"public.ser": {Columns: []TableColumn{{Name: "id", Seq: Name{"public", "ser_id_seq"}}, {Name: "name"}}},
 	"public.big": {Columns: []TableColumn{{Name: "id", Seq: Name{"public", "big_id_seq"}}, {Name: "name"}, {Name: "age"}}},
-	"public.idd": {Columns: []TableColumn{{Name: "id", Identity: ByDefault, Seq: Name{"public", "idd_id_seq"}}, {Name: "name"}}},
-	"public.ida": {Columns: []TableColumn{{Name: "id", Identity: Always, Seq: Name{"public", "ida_id_seq"}}, {Name: "name"}}},
+	"public.idd": {Columns: []TableColumn{{Name: "id", Identity: IdentityByDefault, Seq: Name{"public", "idd_id_seq"}}, {Name: "name"}}},
+	"public.ida": {Columns: []TableColumn{{Name: "id", Identity: IdentityAlways, Seq: Name{"public", "ida_id_seq"}}, {Name: "name"}}},
 	"public.exd": {Columns: []TableColumn{{Name: "name"}, {Name: "id", Seq: Name{"public", "shared"}}, {Name: "other", Seq: Name{"public", "exd_other_seq"}}}},
 	"public.unm": {Columns: []TableColumn{{Name: "id", Seq: Name{"public", "u_seq"}}, {Name: "name"}}},
-	"public.uid": {Columns: []TableColumn{{Name: "id", Identity: ByDefault, Seq: Name{"public", "u_id_seq"}}, {Name: "name"}}},
+	"public.uid": {Columns: []TableColumn{{Name: "id", Identity: IdentityByDefault, Seq: Name{"public", "u_id_seq"}}, {Name: "name"}}},
 	"public.kw":  {Columns: []TableColumn{{Name: "v"}, {Name: "user", Seq: Name{"public", "kw_seq"}}, {Name: `Odd"Name`, Seq: Name{"public", "kw_seq"}}}},
 	"app.t":      {Columns: []TableColumn{{Name: "id", Seq: Name{"app", "t_id_seq"}}, {Name: "v"}}},
 }
