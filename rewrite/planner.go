@@ -320,22 +320,55 @@ func (a *analyzer) managed(cs *callSite) bool {
 // classify decides the plan of the statement toks[lo:hi], whose calls are
 // a.calls[c0:c1], after statement() gave each call its context.
 func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
-	nextOrSet := false
+	nextOrSet, malformed := a.scanCalls(c0, c1)
+	if malformed {
+		return verdict{kind: Pass} // PostgreSQL rejects the statement itself
+	}
+	v := verdict{c0: c0, c1: c1}
+	all := a.markManaged(&v)
+	if v.n == 0 {
+		return verdict{kind: Pass}
+	}
+	if reason, ok := a.contextRefusal(v, nextOrSet); ok {
+		v.kind, v.reason = Refuse, reason
+		return v
+	}
+	if v.n == all {
+		if cols, ok := a.localColumns(lo, hi); ok {
+			v.kind, v.columns = Local, cols
+			return v
+		}
+	}
+	if reason, ok := a.paramRefusal(v); ok {
+		v.kind, v.reason = Refuse, reason
+		return v
+	}
+	v.kind = Bind
+	return v
+}
+
+// scanCalls reports whether the calls a.calls[c0:c1] evaluated by the
+// statement include nextval or setval, and whether one is malformed.
+func (a *analyzer) scanCalls(c0, c1 int) (nextOrSet, malformed bool) {
 	for ci := c0; ci < c1; ci++ {
 		cs := &a.calls[ci]
 		if cs.c.m == mStored {
 			continue
 		}
 		if cs.malformed {
-			return verdict{kind: Pass} // PostgreSQL rejects the statement itself
+			return nextOrSet, true
 		}
 		if cs.fn == Nextval || cs.fn == Setval {
 			nextOrSet = true
 		}
 	}
-	v := verdict{c0: c0, c1: c1}
-	all := 0
-	for ci := c0; ci < c1; ci++ {
+	return nextOrSet, false
+}
+
+// markManaged marks v's managed calls, counts them in v.n and returns the
+// number of calls the statement evaluates.
+func (a *analyzer) markManaged(v *verdict) (all int) {
+	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
 		if cs.c.m == mStored {
 			continue
@@ -346,20 +379,19 @@ func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
 			v.n++
 		}
 	}
-	if v.n == 0 {
-		return verdict{kind: Pass}
-	}
-	refuse := func(reason string) verdict {
-		v.kind, v.reason = Refuse, reason
-		return v
-	}
-	for ci := c0; ci < c1; ci++ {
+	return all
+}
+
+// contextRefusal returns why a managed call of v cannot be answered once
+// per statement: its name or arguments, or where it stands.
+func (a *analyzer) contextRefusal(v verdict, nextOrSet bool) (string, bool) {
+	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
 		if !cs.managed {
 			continue
 		}
 		if cs.bad != badNone {
-			return refuse(a.badReason(cs))
+			return a.badReason(cs), true
 		}
 		switch cs.c.m {
 		case mOnce:
@@ -369,34 +401,33 @@ func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
 			if (cs.fn == Currval || cs.fn == Lastval) && !nextOrSet {
 				continue
 			}
-			return refuse(a.perRowReason(cs))
+			return a.perRowReason(cs), true
 		default:
-			return refuse(a.unsupportedReason(cs))
+			return a.unsupportedReason(cs), true
 		}
 	}
-	if v.n == all {
-		if cols, ok := a.localColumns(lo, hi); ok {
-			v.kind, v.columns = Local, cols
-			return v
-		}
-	}
-	for ci := c0; ci < c1; ci++ {
+	return "", false
+}
+
+// paramRefusal returns why a managed call of v, in a statement that is not
+// made of sequence calls alone, cannot take parameters.
+func (a *analyzer) paramRefusal(v verdict) (string, bool) {
+	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
 		if !cs.managed {
 			continue
 		}
 		text := a.callText(cs)
 		if cs.nameParam > 0 {
-			return refuse(text + " takes the sequence name from a parameter; seqshim resolves such a name only in a statement made of sequence calls alone: run SELECT " +
-				text + " first and pass its value as a parameter")
+			return text + " takes the sequence name from a parameter; seqshim resolves such a name only in a statement made of sequence calls alone: run SELECT " +
+				text + " first and pass its value as a parameter", true
 		}
 		if cs.value.Param > 0 || cs.isCalled.Param > 0 {
-			return refuse(text + " takes setval's arguments from parameters inside a larger statement; seqshim answers that only in a statement made of sequence calls alone: run SELECT " +
-				text + " on its own")
+			return text + " takes setval's arguments from parameters inside a larger statement; seqshim answers that only in a statement made of sequence calls alone: run SELECT " +
+				text + " on its own", true
 		}
 	}
-	v.kind = Bind
-	return v
+	return "", false
 }
 
 // localColumns returns the result columns when the statement is made only
