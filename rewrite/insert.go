@@ -122,27 +122,8 @@ func (a *analyzer) fillInsert(it insertTokens, hi int, ins *insertStmt) bool {
 	if it.colsLo >= 0 {
 		rp := a.pair(it.colsLo)
 		ins.ColumnList = span(it.colsLo, rp+1)
-		ins.Columns = make([]insertColumn, 0, a.countItems(it.colsLo+1, rp))
-		s := it.colsLo + 1
-		for j := s; j <= rp; {
-			if j == rp || toks[j].kind == tComma {
-				if j == s || !a.isName(s, j) {
-					return false
-				}
-				t := &toks[s]
-				name, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
-				if !ok {
-					return false
-				}
-				ins.Columns = append(ins.Columns, insertColumn{Name: name, Span: span(s, j)})
-				if j == rp {
-					break
-				}
-				j++
-				s = j
-				continue
-			}
-			j = a.skip(j)
+		if ins.Columns, ok = a.insertColumns(it.colsLo, rp); !ok {
+			return false
 		}
 	}
 	if it.overLo >= 0 {
@@ -164,6 +145,33 @@ func (a *analyzer) fillInsert(it insertTokens, hi int, ins *insertStmt) bool {
 		ins.Select = ins.Rows == nil
 	}
 	return true
+}
+
+// insertColumns returns the entries of the column list between the
+// brackets at tokens lp and rp: each a name, possibly followed by .field
+// or [subscript].
+func (a *analyzer) insertColumns(lp, rp int) ([]insertColumn, bool) {
+	toks := a.toks
+	cols := make([]insertColumn, 0, a.countItems(lp+1, rp))
+	s := lp + 1
+	for j := s; j <= rp; {
+		if j < rp && toks[j].kind != tComma {
+			j = a.skip(j)
+			continue
+		}
+		if j == s || !a.isName(s, j) {
+			return nil, false
+		}
+		t := &toks[s]
+		name, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
+		if !ok {
+			return nil, false
+		}
+		cols = append(cols, insertColumn{Name: name, Span: Span{int(t.start), int(toks[j-1].end)}})
+		j++
+		s = j
+	}
+	return cols, true
 }
 
 // valuesRows returns the rows of toks[lo:hi] when it is exactly a VALUES
