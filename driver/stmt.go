@@ -50,10 +50,7 @@ func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	if s.inner == nil {
-		if _, err := s.c.local(ctx, s.plan, args); err != nil {
-			return nil, err
-		}
-		return driver.RowsAffected(1), nil
+		return s.c.localExec(ctx, s.plan, args)
 	}
 	all, err := s.c.sess.args(ctx, s.plan, args)
 	if err != nil {

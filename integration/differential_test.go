@@ -14,7 +14,7 @@ import (
 
 // step is one statement of the differential script.
 type step struct {
-	mode string // "query" (default), "exec", "prepare" (prepared, run twice), "tx" (in a transaction, rolled back), "txfail" (in a failed transaction)
+	mode string // "query" (default), "exec", "prepare" (prepared, run twice), "tx" (in a transaction, rolled back), "txfail" (in a failed transaction), "commit" and "rollback" (each line of sql in one transaction that ends so)
 	sql  string
 	args []any
 }
@@ -263,6 +263,30 @@ func runStep(ctx context.Context, c *sql.Conn, s step) outcome {
 			return failed(err)
 		}
 		return collect(rows)
+	case "commit", "rollback": // each line in one database/sql transaction
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			return failed(err)
+		}
+		var o outcome
+		for _, q := range strings.Split(s.sql, "\n") {
+			r := outcome{}
+			if rows, err := tx.QueryContext(ctx, q, s.args...); err != nil {
+				r = failed(err)
+			} else {
+				r = collect(rows)
+			}
+			o.Rows = append(o.Rows, r.String())
+		}
+		if s.mode == "commit" {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			o.Code = failed(err).Code
+		}
+		return o
 	case "tx":
 		tx, err := c.BeginTx(ctx, nil)
 		if err != nil {

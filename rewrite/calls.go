@@ -647,7 +647,7 @@ func (a *analyzer) identName(cs *callSite, parts []int) {
 	}
 	switch len(parts) {
 	case 1:
-		cs.seq = Name{Schema: a.opts.DefaultSchema, Name: s[0]}
+		cs.seq = Name{Schema: unqualifiedSchema(a.opts.DefaultSchema), Name: s[0]}
 	case 2:
 		cs.seq = Name{Schema: s[0], Name: s[1]}
 	default:

@@ -1,0 +1,159 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/seqshim/seqshim/internal/testenv"
+)
+
+// TestSearchPathDifferential: unqualified sequence names, and the tables of
+// INSERTs that leave a serial column out, resolve on each connection as
+// 'name'::regclass does, through every way the search_path changes: the
+// DSN, SET, SET LOCAL with commit and rollback (in SQL and through
+// database/sql transactions), set_config, RESET, DISCARD ALL; two
+// same-named sequences and tables in two schemas; schemas that do not
+// exist, "$user", a temporary sequence that hides the others, quoted
+// upper-case names, a sequence created and dropped in front of another on
+// the path. Native pgx and seqshim with import_gap=0 (an exact handover)
+// run the same statements, one connection each: every value, column and
+// SQLSTATE is the same.
+func TestSearchPathDifferential(t *testing.T) {
+	sa, sb, sq := testenv.UniqueName("spa"), testenv.UniqueName("spb"), testenv.UniqueName("Spq")
+	e := newEnv(t, "seqshim.import_gap=0", "search_path="+sa)
+	nativeDB := open(t, "pgx", e.url+sepFor(e.url)+"search_path="+sa)
+	repl := strings.NewReplacer("{a}", sa, "{b}", sb, "{q}", `"`+sq+`"`)
+	ddl := []string{
+		"CREATE SCHEMA {a}", "CREATE SCHEMA {b}", "CREATE SCHEMA {q}",
+		"CREATE SEQUENCE {a}.sp START 100", "CREATE SEQUENCE {b}.sp START 500",
+		"CREATE SEQUENCE {a}.only_a START 10", `CREATE SEQUENCE {q}."Up Seq" START 7`,
+		"CREATE TABLE {a}.t (id serial PRIMARY KEY, v text)", "CREATE TABLE {b}.t (id bigserial PRIMARY KEY, v text)",
+	}
+	// Each side gets its own copy of the objects in its own database
+	// state: the native side runs first on fresh objects, then they are
+	// dropped and created again for seqshim.
+	create := func() {
+		for _, q := range ddl {
+			e.exec(e.native, repl.Replace(q))
+		}
+	}
+	drop := func() {
+		for _, s := range []string{sa, sb, `"` + sq + `"`} {
+			e.native.Exec("DROP SCHEMA IF EXISTS " + s + " CASCADE")
+		}
+	}
+	t.Cleanup(drop)
+
+	steps := []step{
+		// The DSN's search_path.
+		{sql: "SELECT nextval('sp')"},
+		{sql: "SELECT currval('sp'), lastval()"},
+		{sql: "INSERT INTO t (v) VALUES ('dsn') RETURNING id"},
+		// SET: the same names, the other schema.
+		{mode: "exec", sql: "SET search_path = {b}"},
+		{sql: "SELECT currval('sp')"}, // {b}.sp exists, not yet called: 55000
+		{sql: "SELECT nextval('sp')"},
+		{sql: "INSERT INTO t (v) VALUES ('set') RETURNING id"},
+		{sql: "SELECT nextval('only_a')"}, // not on the path: 42P01
+		// SET LOCAL, in SQL: until COMMIT; a SET inside a rolled-back
+		// transaction is undone too.
+		{mode: "exec", sql: "BEGIN"},
+		{mode: "exec", sql: "SET LOCAL search_path = {a}"},
+		{sql: "SELECT nextval('sp')"},
+		{sql: "INSERT INTO t (v) VALUES ('local') RETURNING id"},
+		{mode: "exec", sql: "COMMIT"},
+		{sql: "SELECT nextval('sp')"},
+		{mode: "exec", sql: "BEGIN"},
+		{mode: "exec", sql: "SET search_path = {a}"},
+		{sql: "SELECT nextval('sp')"},
+		{mode: "exec", sql: "ROLLBACK"},
+		{sql: "SELECT nextval('sp')"},
+		// The same through database/sql transactions, and set_config.
+		{mode: "commit", sql: "SET LOCAL search_path = {a}\nSELECT nextval('sp')\nINSERT INTO t (v) VALUES ('tx') RETURNING id"},
+		{sql: "SELECT nextval('sp')"},
+		{mode: "rollback", sql: "SELECT set_config('search_path', '{a}', false)\nSELECT nextval('sp')"},
+		{sql: "SELECT nextval('sp')"},
+		{mode: "commit", sql: "SELECT set_config('search_path', '{a}', true)\nSELECT nextval('sp')"},
+		{sql: "SELECT nextval('sp')"},
+		{sql: "SELECT set_config('search_path', '{a}', false)"},
+		{sql: "SELECT nextval('sp')"},
+		// RESET and DISCARD ALL go back to the DSN's.
+		{mode: "exec", sql: "SET search_path TO {b}"},
+		{sql: "SELECT nextval('sp')"},
+		{mode: "exec", sql: "RESET search_path"},
+		{sql: "SELECT nextval('sp'), nextval('only_a')"},
+		// Schemas that do not exist, "$user", quoted upper-case names.
+		{mode: "exec", sql: `SET search_path = nosuch_schema, "$user", {b}`},
+		{sql: "SELECT nextval('sp')"},
+		{mode: "exec", sql: "SET search_path = nosuch_schema"},
+		{sql: "SELECT nextval('sp')"},
+		{sql: "INSERT INTO t (v) VALUES ('none') RETURNING id"},
+		{mode: "exec", sql: "SET search_path = {q}, {a}"},
+		{sql: `SELECT nextval('"Up Seq"'), nextval('up seq')`},
+		{sql: `SELECT nextval('"Up Seq"'), currval('"Up Seq"')`},
+		{sql: `SELECT nextval('{q}."Up Seq"')`},
+		{sql: "SELECT nextval('sp')"},
+		// A sequence created in front of another on the path, then dropped.
+		// (New texts: a statement PostgreSQL prepared before keeps the
+		// sequence it resolved then.)
+		{mode: "exec", sql: "CREATE SEQUENCE {q}.sp START 900"},
+		{sql: "SELECT nextval('sp') AS after_create"},
+		{mode: "exec", sql: "DROP SEQUENCE {q}.sp"},
+		{sql: "SELECT nextval('sp') AS after_drop"},
+		// A temporary sequence hides the others and stays PostgreSQL's.
+		{mode: "exec", sql: "CREATE TEMP SEQUENCE sp START 42"},
+		{sql: "SELECT nextval('sp') AS temp"},
+		{sql: "SELECT nextval('pg_temp.sp'), currval('sp')"},
+		{sql: "SELECT currval('sp') * 2 AS twice, lastval()"},
+		{sql: "INSERT INTO t (v) VALUES (currval('sp')::text) RETURNING id, v"}, // t's serial is seqshim's
+		{sql: "SELECT nextval('sp'), nextval('{a}.only_a'), lastval()"},
+		{sql: "SELECT lastval()"},
+		{sql: "SELECT setval('sp', 100), nextval('sp')"},
+		{mode: "exec", sql: "DISCARD TEMP"},
+		{sql: "SELECT nextval('sp') AS after_discard_temp"},
+		// A table is not a sequence.
+		{sql: "SELECT nextval('t')"},
+		// DISCARD ALL goes back to the DSN's too. (Last, and new texts:
+		// it drops the statements pgx prepared.)
+		{mode: "exec", sql: "SET search_path = {b}"},
+		{mode: "exec", sql: "DISCARD ALL"},
+		{sql: "SELECT nextval('sp') AS after_discard"},
+		{sql: "INSERT INTO t (v) VALUES ('after discard') RETURNING id, v"},
+	}
+	for i := range steps {
+		steps[i].sql = repl.Replace(steps[i].sql)
+	}
+	create()
+	native := run(t, nativeDB, steps)
+	drop()
+	create()
+	shim := run(t, e.shim, steps)
+	for i, s := range steps {
+		if native[i].String() != shim[i].String() {
+			t.Errorf("step %d %s %q:\n  pgx:     %v\n  seqshim: %v", i, s.mode, s.sql, native[i], shim[i])
+		}
+	}
+	// What the store holds is where each value came from.
+	for key, want := range map[string]int64{sa + ".sp": 100, sb + ".sp": 500, sa + ".only_a": 10, sq + ".Up Seq": 7} {
+		seq, err := e.store.Get(t.Context(), key)
+		if err != nil || seq.Start != want {
+			t.Errorf("store %s: %+v, %v; want it imported at %d", key, seq, err, want)
+		}
+	}
+	var errs int
+	for _, o := range native {
+		if o.Code != "" {
+			errs++
+		}
+	}
+	if errs < 5 {
+		t.Fatalf("script too weak: %d errors", errs)
+	}
+}
+
+func sepFor(url string) string {
+	if strings.Contains(url, "?") {
+		return "&"
+	}
+	return "?"
+}
