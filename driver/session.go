@@ -28,8 +28,8 @@ type session struct {
 	// native runs a sequence function on the connection, for sequences
 	// seqshim leaves to PostgreSQL.
 	native func(ctx context.Context, query string, args ...any) (int64, error)
-	curr       map[string]int64
-	last       string // store key of the sequence nextval touched last; "" before
+	curr   map[string]int64
+	last   string // store key of the sequence nextval touched last; "" before
 	// lastNative: the last nextval was PostgreSQL's (a statement on a
 	// sequence seqshim leaves to it ran as written): lastval is its.
 	lastNative bool
