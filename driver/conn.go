@@ -67,7 +67,7 @@ func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 // transaction has failed: PostgreSQL then refuses every command.
 func (c *conn) local(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Rows, error) {
 	if pc, ok := c.inner.(interface{ Conn() *pgx.Conn }); ok && pc.Conn().PgConn().TxStatus() == 'E' {
-		return nil, pgErr("25P02", "current transaction is aborted, commands ignored until end of transaction block", "", nil)
+		return nil, pgErr(codeInFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block", "", nil)
 	}
 	return c.sess.local(ctx, p, args)
 }
@@ -250,6 +250,6 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 func refused(p *rewrite.Plan) error {
-	return pgErr(seqcache.CodeFeatureNotSupported, "seqshim: "+p.Reason,
+	return pgErr(codeFeatureNotSupported, "seqshim: "+p.Reason,
 		"run the sequence call in its own statement (SELECT nextval(...)) and pass the value as a parameter", nil)
 }

@@ -73,11 +73,11 @@ func (s *session) sequence(call *rewrite.Call, args []driver.NamedValue) (rewrit
 	}
 	str, ok := arg.(string)
 	if !ok {
-		return rewrite.Name{}, "", pgErr("42804", fmt.Sprintf("seqshim: sequence name parameter $%d must be text, got %T", call.NameParam, arg), "", nil)
+		return rewrite.Name{}, "", pgErr(codeDatatypeMismatch, fmt.Sprintf("seqshim: sequence name parameter $%d must be text, got %T", call.NameParam, arg), "", nil)
 	}
 	name, err := rewrite.ParseName(str, s.schema)
 	if err != nil {
-		return rewrite.Name{}, "", pgErr("42602", fmt.Sprintf("invalid name syntax: %q", str), "", err)
+		return rewrite.Name{}, "", pgErr(codeInvalidName, fmt.Sprintf("invalid name syntax: %q", str), "", err)
 	}
 	return name, name.Key(), nil
 }
@@ -185,7 +185,7 @@ func (s *session) args(ctx context.Context, p *rewrite.Plan, args []driver.Named
 func (s *session) bind(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) ([]driver.NamedValue, error) {
 	if len(args) != p.NumParams {
 		// The values must land on their own parameters, never on the caller's.
-		return nil, pgErr("08P01", fmt.Sprintf("bind message supplies %d parameters, but prepared statement \"\" requires %d", len(args), p.NumParams), "", nil)
+		return nil, pgErr(codeProtocolViolation, fmt.Sprintf("bind message supplies %d parameters, but prepared statement \"\" requires %d", len(args), p.NumParams), "", nil)
 	}
 	var buf [8]int64
 	vals, err := s.eval(ctx, p, args, buf[:0])
@@ -208,7 +208,7 @@ func argAt(args []driver.NamedValue, n int) (any, error) {
 			return a.Value, nil
 		}
 	}
-	return nil, pgErr("08P01", fmt.Sprintf("bind message supplies %d parameters, but the statement needs $%d", len(args), n), "", nil)
+	return nil, pgErr(codeProtocolViolation, fmt.Sprintf("bind message supplies %d parameters, but the statement needs $%d", len(args), n), "", nil)
 }
 
 func intArg(a rewrite.Arg, args []driver.NamedValue) (int64, error) {
@@ -231,13 +231,13 @@ func intArg(a rewrite.Arg, args []driver.NamedValue) (int64, error) {
 			return int64(v), nil
 		}
 	}
-	return 0, pgErr("22P02", fmt.Sprintf("invalid input syntax for type bigint: \"%v\"", v), "", nil)
+	return 0, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type bigint: \"%v\"", v), "", nil)
 }
 
 func parseInt(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, pgErr("22P02", fmt.Sprintf("invalid input syntax for type bigint: %q", s), "", nil)
+		return 0, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type bigint: %q", s), "", nil)
 	}
 	return n, nil
 }
@@ -258,5 +258,5 @@ func boolArg(a rewrite.Arg, args []driver.NamedValue) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, pgErr("22P02", fmt.Sprintf("invalid input syntax for type boolean: \"%v\"", v), "", nil)
+	return false, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type boolean: \"%v\"", v), "", nil)
 }
