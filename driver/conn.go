@@ -318,6 +318,6 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 func refused(p *rewrite.Plan) error {
-	return pgErr(seqcache.CodeFeatureNotSupported, "seqshim: "+p.Reason,
+	return pgErr(codeFeatureNotSupported, "seqshim: "+p.Reason,
 		"run the sequence call in its own statement (SELECT nextval(...)) and pass the value as a parameter", nil)
 }

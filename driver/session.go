@@ -250,7 +250,7 @@ func (s *session) args(ctx context.Context, p *rewrite.Plan, args []driver.Named
 func (s *session) bind(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) ([]driver.NamedValue, error) {
 	if len(args) != p.NumParams {
 		// The values must land on their own parameters, never on the caller's.
-		return nil, pgErr("08P01", fmt.Sprintf("bind message supplies %d parameters, but prepared statement \"\" requires %d", len(args), p.NumParams), "", nil)
+		return nil, pgErr(codeProtocolViolation, fmt.Sprintf("bind message supplies %d parameters, but prepared statement \"\" requires %d", len(args), p.NumParams), "", nil)
 	}
 	var buf [8]int64
 	vals, err := s.eval(ctx, p, args, buf[:0])
@@ -273,7 +273,7 @@ func argAt(args []driver.NamedValue, n int) (any, error) {
 			return a.Value, nil
 		}
 	}
-	return nil, pgErr("08P01", fmt.Sprintf("bind message supplies %d parameters, but the statement needs $%d", len(args), n), "", nil)
+	return nil, pgErr(codeProtocolViolation, fmt.Sprintf("bind message supplies %d parameters, but the statement needs $%d", len(args), n), "", nil)
 }
 
 func intArg(a rewrite.Arg, args []driver.NamedValue) (int64, error) {
@@ -296,13 +296,13 @@ func intArg(a rewrite.Arg, args []driver.NamedValue) (int64, error) {
 			return int64(v), nil
 		}
 	}
-	return 0, pgErr("22P02", fmt.Sprintf("invalid input syntax for type bigint: \"%v\"", v), "", nil)
+	return 0, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type bigint: \"%v\"", v), "", nil)
 }
 
 func parseInt(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, pgErr("22P02", fmt.Sprintf("invalid input syntax for type bigint: %q", s), "", nil)
+		return 0, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type bigint: %q", s), "", nil)
 	}
 	return n, nil
 }
@@ -323,5 +323,5 @@ func boolArg(a rewrite.Arg, args []driver.NamedValue) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, pgErr("22P02", fmt.Sprintf("invalid input syntax for type boolean: \"%v\"", v), "", nil)
+	return false, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type boolean: \"%v\"", v), "", nil)
 }

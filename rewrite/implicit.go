@@ -74,24 +74,11 @@ func (p *Planner) Implicit(pl *Plan, table func(Name) (*Table, error)) (*Plan, e
 	if !pl.NeedsTables() {
 		return pl, nil
 	}
-	for _, name := range pl.otherInserts {
-		t, err := table(name)
-		if err != nil {
-			return nil, err
-		}
-		if col, ok := p.firstManaged(t); ok {
-			return refusedPlan(pl, fmt.Sprintf("INSERT INTO %s inside WITH or in a string of several statements may leave %s to its default, which PostgreSQL would draw from its own sequence %s; send that INSERT as a statement of its own",
-				name, col.Name, col.Seq.Key())), nil
-		}
+	if q, err := p.otherInsertRefusal(pl, table); q != nil || err != nil {
+		return q, err
 	}
-	if pl.cp != nil && pl.cp.Columns != nil {
-		t, err := table(pl.cp.Table)
-		if err != nil {
-			return nil, err
-		}
-		if q := p.copyRefusal(pl, t); q != nil {
-			return q, nil
-		}
+	if q, err := p.copyRefusal(pl, table); q != nil || err != nil {
+		return q, err
 	}
 	if pl.ins == nil {
 		return pl, nil
@@ -117,17 +104,41 @@ func (p *Planner) firstManaged(t *Table) (*TableColumn, bool) {
 	return nil, false
 }
 
+// otherInsertRefusal refuses an INSERT that Implicit cannot add columns
+// to (inside WITH, in another statement) into a table with a managed
+// column, or returns nil.
+func (p *Planner) otherInsertRefusal(pl *Plan, table func(Name) (*Table, error)) (*Plan, error) {
+	for _, name := range pl.otherInserts {
+		t, err := table(name)
+		if err != nil {
+			return nil, err
+		}
+		if col, ok := p.firstManaged(t); ok {
+			return refusedPlan(pl, fmt.Sprintf("INSERT INTO %s inside WITH or in a string of several statements may leave %s to its default, which PostgreSQL would draw from its own sequence %s; send that INSERT as a statement of its own",
+				name, col.Name, col.Seq.Key())), nil
+		}
+	}
+	return nil, nil
+}
+
 // copyRefusal refuses a COPY ... FROM whose column list leaves out a
 // managed column, or returns nil.
-func (p *Planner) copyRefusal(pl *Plan, t *Table) *Plan {
+func (p *Planner) copyRefusal(pl *Plan, table func(Name) (*Table, error)) (*Plan, error) {
+	if pl.cp == nil || pl.cp.Columns == nil {
+		return nil, nil
+	}
+	t, err := table(pl.cp.Table)
+	if err != nil {
+		return nil, err
+	}
 	for i := range t.Columns {
 		col := &t.Columns[i]
 		if p.manages(col) && !slices.Contains(pl.cp.Columns, col.Name) {
 			return refusedPlan(pl, fmt.Sprintf("COPY %s leaves %s to its default, which PostgreSQL would draw from its own sequence %s; add the column to the COPY and its values to the data, or insert with INSERT ... VALUES",
-				pl.cp.Table, col.Name, col.Seq.Key()))
+				pl.cp.Table, col.Name, col.Seq.Key())), nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // target is a managed column the statement leaves to its default.
