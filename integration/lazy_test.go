@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -147,5 +148,35 @@ func TestLazyImportErrors(t *testing.T) {
 		fmt.Sprintf(`have the owner run: ALTER SEQUENCE "public"."%s" MAXVALUE 0`, priv))
 	if _, err := e.store.Get(ctx, "public."+priv); sqlstate(err) != "42P01" {
 		t.Errorf("store after the refused import: %v", err)
+	}
+}
+
+// TestCurrvalBeforeImport: currval of a sequence PostgreSQL has and the
+// store does not yet is 55000, as PostgreSQL answers before nextval; 42P01
+// only for a sequence that exists nowhere. Neither imports it.
+func TestCurrvalBeforeImport(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	seq := "cv_" + e.ns[2:]
+	e.exec(e.native, "CREATE SEQUENCE "+seq)
+	t.Cleanup(func() { e.native.Exec("DROP SEQUENCE IF EXISTS " + seq) })
+	for _, q := range []string{"SELECT currval('%s')", "SELECT currval('public.%s')", "SELECT currval('%s'), lastval()"} {
+		for _, db := range []*sql.DB{e.native, e.shim} {
+			_, err := db.ExecContext(ctx, fmt.Sprintf(q, seq))
+			var pg *pgconn.PgError
+			if !errors.As(err, &pg) || pg.Code != "55000" || pg.Message != fmt.Sprintf(`currval of sequence "%s" is not yet defined in this session`, seq) {
+				t.Errorf("%s: %v, want PostgreSQL's 55000", fmt.Sprintf(q, seq), err)
+			}
+		}
+	}
+	for _, db := range []*sql.DB{e.native, e.shim} {
+		_, err := db.ExecContext(ctx, fmt.Sprintf("SELECT currval('public.nosuch_%s')", seq))
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) || pg.Code != "42P01" {
+			t.Errorf("currval of no sequence: %v, want 42P01", err)
+		}
+	}
+	if _, err := e.store.Get(ctx, "public."+seq); sqlstate(err) != "42P01" {
+		t.Errorf("currval imported the sequence: %v", err)
 	}
 }

@@ -1,8 +1,13 @@
 package integration
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/seqshim/seqshim/internal/testenv"
 )
@@ -156,4 +161,130 @@ func sepFor(url string) string {
 		return "&"
 	}
 	return "?"
+}
+
+// TestSearchPathConcurrent: connections that switch between two schemas
+// with same-named sequences, while another keeps creating and dropping a
+// sequence elsewhere (which makes every connection resolve again), draw
+// each value from the schema their search_path names at that moment, and
+// no value twice. Run it with -race.
+func TestSearchPathConcurrent(t *testing.T) {
+	e := newEnv(t)
+	sa, sb, sc := testenv.UniqueName("cpa"), testenv.UniqueName("cpb"), testenv.UniqueName("cpc")
+	for _, q := range []string{
+		"CREATE SCHEMA " + sa, "CREATE SCHEMA " + sb, "CREATE SCHEMA " + sc,
+		"CREATE SEQUENCE " + sa + ".sp", "CREATE SEQUENCE " + sb + ".sp START 1000000000",
+	} {
+		e.exec(e.native, q)
+	}
+	t.Cleanup(func() {
+		for _, s := range []string{sa, sb, sc} {
+			e.native.Exec("DROP SCHEMA IF EXISTS " + s + " CASCADE")
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	const workers, rounds, perRound = 6, 8, 25
+	type draw struct {
+		schema string
+		v      int64
+	}
+	got := make([][]draw, workers)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() { // DDL elsewhere: every connection's resolutions are dropped
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := e.shim.ExecContext(ctx, fmt.Sprintf("CREATE SEQUENCE %s.other%d", sc, i)); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := e.shim.ExecContext(ctx, fmt.Sprintf("DROP SEQUENCE %s.other%d", sc, i)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	var draws sync.WaitGroup
+	for w := range workers {
+		draws.Go(func() {
+			c, err := e.shim.Conn(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			for r := range rounds {
+				schema := []string{sa, sb}[(w+r)%2]
+				local := r%3 == 2 // SET LOCAL in a transaction
+				var q interface {
+					ExecContext(context.Context, string, ...any) (sql.Result, error)
+					QueryRowContext(context.Context, string, ...any) *sql.Row
+				} = c
+				var tx *sql.Tx
+				if local {
+					if tx, err = c.BeginTx(ctx, nil); err != nil {
+						t.Error(err)
+						return
+					}
+					q = tx
+					_, err = tx.ExecContext(ctx, "SET LOCAL search_path = "+schema)
+				} else {
+					_, err = c.ExecContext(ctx, "SET search_path = "+schema)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for range perRound {
+					var v int64
+					if err := q.QueryRowContext(ctx, "SELECT nextval('sp')").Scan(&v); err != nil {
+						t.Error(err)
+						return
+					}
+					got[w] = append(got[w], draw{schema, v})
+				}
+				if tx != nil {
+					if err := tx.Commit(); err != nil {
+						t.Error(err)
+						return
+					}
+					_, err = c.ExecContext(ctx, "SET search_path = "+[]string{sb, sa}[(w+r)%2])
+					var v int64
+					if err == nil {
+						err = c.QueryRowContext(ctx, "SELECT nextval('sp')").Scan(&v)
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					got[w] = append(got[w], draw{[]string{sb, sa}[(w+r)%2], v})
+				}
+			}
+		})
+	}
+	draws.Wait()
+	close(stop)
+	wg.Wait()
+	seen := map[int64]bool{}
+	var n int
+	for w, ds := range got {
+		for _, d := range ds {
+			n++
+			if inB := d.v >= 1_000_000_000; inB != (d.schema == sb) {
+				t.Fatalf("worker %d: %d drawn with search_path %s", w, d.v, d.schema)
+			}
+			if seen[d.v] {
+				t.Fatalf("worker %d: %d drawn twice", w, d.v)
+			}
+			seen[d.v] = true
+		}
+	}
+	if want := workers * (rounds*perRound + rounds/3); n != want {
+		t.Fatalf("%d values, want %d", n, want)
+	}
 }

@@ -223,6 +223,23 @@ func TestPlanExport(t *testing.T) {
 	if st.Action != ActionRestore || !st.NativeExhausted || *st.setval != 550 || st.Warning == "" {
 		t.Errorf("clipped: %s %q %v", st.Action, st.SQL, st.Warning)
 	}
+	// Gap 0: the database continues with exactly the store's next value.
+	st = planExport(capped, e, 0)
+	if st.Action != ActionRestore || st.NativeNext != 500 || *st.setval != 499 {
+		t.Errorf("gap 0: %s %q next %d", st.Action, st.SQL, st.NativeNext)
+	}
+}
+
+// TestPlanExistingGapZero: a database that reached a store created by
+// hand is stopped, and the store moved past the value the database may
+// still hand out, even with gap 0.
+func TestPlanExistingGapZero(t *testing.T) {
+	spec, _ := seqcache.Define("public.s", seqcache.Start(142))
+	never := asc(150, false) // its next nextval returns 150
+	st := planImport(never, &seqcache.Sequence{Spec: spec, Next: 142}, 0)
+	if st.Action != ActionStop || st.Cap != 150 || st.StoreNext != 151 {
+		t.Errorf("gap 0 over a store behind: %s cap %d store next %d, want stop at 150 and the store at 151", st.Action, st.Cap, st.StoreNext)
+	}
 }
 
 func TestClassify(t *testing.T) {

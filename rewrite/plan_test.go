@@ -44,6 +44,7 @@ var (
 	noNVF   = &Options{NoNextValueFor: true}
 	onlyS   = &Options{Managed: func(n Name) bool { return n.Name != "other" }}
 	appSchm = &Options{DefaultSchema: "app"}
+	onPath  = &Options{DefaultSchema: SearchPath}
 )
 
 type planCase struct {
@@ -131,6 +132,9 @@ var planCases = []planCase{
 	{name: "NEXT VALUE FOR", sql: `SELECT NEXT VALUE FOR s, next value for "Sch".Seq2`, kind: Local,
 		calls: []string{`nextval public.s @"NEXT VALUE FOR s"`, `nextval Sch.seq2 @"next value for \"Sch\".Seq2"`},
 		cols:  []string{"nextval", "nextval"}},
+	{name: "names left to the search_path", opts: onPath, sql: `SELECT nextval('s'), currval('"S"'), nextval('public.s'), NEXT VALUE FOR t`, kind: Local,
+		calls: []string{`nextval .s @"nextval('s')"`, `currval .S @"currval('\"S\"')"`, `nextval public.s @"nextval('public.s')"`, `nextval .t @"NEXT VALUE FOR t"`},
+		cols:  []string{"nextval", "currval", "nextval", "nextval"}},
 	{name: "default schema option", opts: appSchm, sql: `SELECT nextval('s'), nextval('public.s')`, kind: Local,
 		calls: []string{`nextval app.s @"nextval('s')"`, `nextval public.s @"nextval('public.s')"`}, cols: []string{"nextval", "nextval"}},
 	{name: "oracle nextval from dual", opts: oracle, sql: `SELECT s.NEXTVAL, app.s.currval FROM DUAL`, kind: Local,
