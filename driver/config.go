@@ -237,3 +237,7 @@ func (c Config) check() error {
 func (c *Config) managed(key string) bool {
 	return selector.Selector{Schema: c.Schema, Allow: c.Allow, Deny: c.Deny}.Match(key)
 }
+
+// selective reports whether allow or deny patterns are set: without them
+// seqshim manages every sequence.
+func (c *Config) selective() bool { return len(c.Allow) > 0 || len(c.Deny) > 0 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/seqshim/seqshim/rewrite"
@@ -29,9 +30,12 @@ import (
 
 // relation is where a name resolves.
 type relation struct {
+	key    string // the store key "schema.name" a sequence call uses
 	schema string // "" when no relation of that name is on the path
 	kind   string // pg_class.relkind: "S" for a sequence
 	temp   bool   // in this session's pg_temp schema
+	// managed: seqshim answers calls on it (allow/deny).
+	managed bool
 	// fallback: the name is nowhere in PostgreSQL, not even in the default
 	// schema: a sequence that only the store has, in the default schema.
 	fallback bool
@@ -45,17 +49,13 @@ type relKey struct{ user, path, name string }
 type resolver struct {
 	mu    sync.RWMutex
 	rels  map[relKey]relation
-	gen   uint64 // counts forget calls
+	gen   atomic.Uint64 // counts forget calls
 	limit int
 }
 
 // generation counts the catalog changes seen: a connection's own
 // resolutions from an older generation are stale.
-func (r *resolver) generation() uint64 {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.gen
-}
+func (r *resolver) generation() uint64 { return r.gen.Load() }
 
 func newResolver(limit int) *resolver {
 	return &resolver{rels: make(map[relKey]relation), limit: limit}
@@ -82,7 +82,7 @@ func (r *resolver) put(k relKey, rel relation) {
 func (r *resolver) forget() {
 	r.mu.Lock()
 	clear(r.rels)
-	r.gen++
+	r.gen.Add(1)
 	r.mu.Unlock()
 }
 
@@ -97,11 +97,17 @@ type names struct {
 	// transaction, whose end (commit or rollback) may undo it.
 	setInTx bool
 	// temps: the session may have temporary relations; its resolutions
-	// are kept in own, not shared.
+	// are kept in own only, not shared.
 	temps bool
-	own   map[relKey]relation
-	gen   uint64 // the resolver's generation own was filled in
+	// own are the resolutions made with user and path, by name, read
+	// without a lock; valid while known, in the resolver's generation gen.
+	own map[string]relation
+	gen uint64
 }
+
+// forgetPath forgets the role and search_path, and the resolutions made
+// with them.
+func (n *names) forgetPath() { n.known, n.own = false, nil }
 
 // executed acts on the facts of a statement the database ran; inTx is
 // whether the connection is inside a transaction after it.
@@ -111,14 +117,15 @@ func (n *names) executed(p *rewrite.Plan, inTx bool) {
 		case rewrite.Setting:
 			switch f.Object {
 			case "search_path", "role", "session_authorization", "": // "": RESET ALL, set_config of a parameter
-				n.known = false
+				n.forgetPath()
 				n.setInTx = n.setInTx || inTx
 			}
 		case rewrite.Discard:
 			if f.All {
-				n.known, n.temps, n.own = false, false, nil
+				n.forgetPath()
+				n.temps = false
 			} else if f.Object == "TEMP" {
-				n.temps, n.own = false, nil
+				n.temps, n.own = false, nil // own may hold pg_temp's
 			}
 		case rewrite.CatalogChange:
 			if f.Command == "CREATE" {
@@ -139,7 +146,7 @@ func (n *names) executed(p *rewrite.Plan, inTx bool) {
 // SET inside it did may be undone.
 func (n *names) txEnded(savepoint bool) {
 	if n.setInTx {
-		n.known = false
+		n.forgetPath()
 		n.setInTx = savepoint
 	}
 }
@@ -150,32 +157,28 @@ func (n *names) txEnded(savepoint bool) {
 // seqshim does not manage. A name PostgreSQL has nowhere, not even in
 // seqshim.schema, is looked up there in the store (a sequence only the
 // store has).
-func (c *conn) resolveSequence(ctx context.Context, name rewrite.Name) (rewrite.Name, error) {
+func (c *conn) resolveSequence(ctx context.Context, name rewrite.Name) (rewrite.Name, string, error) {
 	if name.Qualified() { // a name parameter's
 		if !c.c.manages(name) {
-			return rewrite.Name{}, errLeftToDatabase
+			return rewrite.Name{}, "", errLeftToDatabase
 		}
-		return name, nil
+		return name, name.Key(), nil
 	}
 	rel, err := c.resolve(ctx, name.Name)
 	if err != nil {
-		return rewrite.Name{}, err
+		return rewrite.Name{}, "", err
 	}
 	switch {
 	case rel.kind != "" && rel.kind != "S":
-		return rewrite.Name{}, pgErr(codeWrongObjectType, fmt.Sprintf("%q is not a sequence", name.Name), "", nil)
+		return rewrite.Name{}, "", pgErr(codeWrongObjectType, fmt.Sprintf("%q is not a sequence", name.Name), "", nil)
 	case rel.fallback:
-		return rewrite.Name{Schema: c.c.cfg.Schema, Name: name.Name}, nil
+		return rewrite.Name{Schema: c.c.cfg.Schema, Name: name.Name}, rel.key, nil
 	case rel.schema == "":
-		return rewrite.Name{}, seqErr(name.Name, seqcache.UnknownSequence(name.Name))
-	case rel.temp:
-		return rewrite.Name{}, errLeftToDatabase
+		return rewrite.Name{}, "", seqErr(name.Name, seqcache.UnknownSequence(name.Name))
+	case rel.temp || !rel.managed:
+		return rewrite.Name{}, "", errLeftToDatabase
 	}
-	n := rewrite.Name{Schema: rel.schema, Name: name.Name}
-	if !c.c.manages(n) {
-		return rewrite.Name{}, errLeftToDatabase
-	}
-	return n, nil
+	return rewrite.Name{Schema: rel.schema, Name: name.Name}, rel.key, nil
 }
 
 // manages reports whether seqshim answers calls on the qualified sequence
@@ -208,6 +211,9 @@ func (c *conn) native(ctx context.Context, query string, args ...any) (int64, er
 // when p has no unqualified name, and when it mixes both kinds: PostgreSQL
 // then evaluates each of its own calls apart (session.nativeCall).
 func (c *conn) leftToDatabase(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (bool, error) {
+	if !c.c.cfg.selective() && !c.names.temps && !c.sess.lastNative {
+		return false, nil // every sequence is seqshim's: nothing to look at
+	}
 	left, managed, nextval := 0, 0, false
 	for i := range p.Calls {
 		call := &p.Calls[i]
@@ -275,35 +281,48 @@ func (c *conn) knowPath(ctx context.Context) error {
 }
 
 // cached returns a kept resolution made with the connection's role and
-// search_path.
+// search_path: its own, else the shared one (unless the session may have
+// temporary relations).
 func (c *conn) cached(name string) (relation, bool) {
-	if !c.names.known {
+	n := &c.names
+	if !n.known {
 		return relation{}, false
 	}
-	k := relKey{c.names.user, c.names.path, name}
-	if c.names.temps {
-		if c.names.gen != c.c.resolver.generation() {
-			return relation{}, false
-		}
-		rel, ok := c.names.own[k]
-		return rel, ok
+	if gen := c.c.resolver.generation(); n.gen != gen {
+		n.own, n.gen = nil, gen
 	}
-	return c.c.resolver.get(k)
+	if rel, ok := n.own[name]; ok {
+		return rel, true
+	}
+	if n.temps {
+		return relation{}, false
+	}
+	rel, ok := c.c.resolver.get(relKey{n.user, n.path, name})
+	if ok {
+		n.keepOwn(name, rel, c.c.resolver.limit)
+	}
+	return rel, ok
 }
 
-// keep keeps a resolution: in the shared resolver, or the connection's own
-// while it may have temporary relations.
+// keep keeps a resolution: the connection's own, and shared unless the
+// session may have temporary relations.
 func (c *conn) keep(name string, rel relation) {
-	k := relKey{c.names.user, c.names.path, name}
-	c.names.temps = c.names.temps || rel.temp
-	if !c.names.temps {
-		c.c.resolver.put(k, rel)
-		return
+	n := &c.names
+	n.temps = n.temps || rel.temp
+	if !n.temps {
+		c.c.resolver.put(relKey{n.user, n.path, name}, rel)
 	}
-	if gen := c.c.resolver.generation(); c.names.own == nil || c.names.gen != gen || len(c.names.own) >= c.c.resolver.limit {
-		c.names.own, c.names.gen = make(map[relKey]relation), gen
+	if gen := c.c.resolver.generation(); n.gen != gen {
+		n.own, n.gen = nil, gen
 	}
-	c.names.own[k] = rel
+	n.keepOwn(name, rel, c.c.resolver.limit)
+}
+
+func (n *names) keepOwn(name string, rel relation, limit int) {
+	if n.own == nil || len(n.own) >= limit {
+		n.own = make(map[string]relation)
+	}
+	n.own[name] = rel
 }
 
 // resolveQuery resolves $1, a quoted identifier, like regclass, and tells
@@ -327,16 +346,26 @@ func (c *conn) resolve(ctx context.Context, name string) (relation, error) {
 		return relation{}, errTxFailed
 	}
 	vals, err := c.internalRow(ctx, resolveQuery, quoteIdent(name), quoteIdent(c.c.cfg.Schema)+"."+quoteIdent(name))
-	if errors.Is(err, driver.ErrSkip) {
+	var rel relation
+	switch {
+	case errors.Is(err, driver.ErrSkip):
 		// A base connection that runs no queries of ours: the default schema.
-		return relation{fallback: true}, nil
-	}
-	if err != nil {
+		rel.fallback = true
+		c.names.known = true
+	case err != nil:
 		return relation{}, err
+	default:
+		rel = relation{schema: vals[2], kind: vals[3], temp: vals[4] == "true"}
+		rel.fallback = rel.schema == "" && vals[5] != "true"
+		c.names.known, c.names.user, c.names.path = true, vals[0], vals[1]
 	}
-	rel := relation{schema: vals[2], kind: vals[3], temp: vals[4] == "true"}
-	rel.fallback = rel.schema == "" && vals[5] != "true"
-	c.names.known, c.names.user, c.names.path = true, vals[0], vals[1]
+	n := rewrite.Name{Schema: rel.schema, Name: name}
+	if rel.fallback {
+		n.Schema = c.c.cfg.Schema
+	}
+	if n.Schema != "" {
+		rel.key, rel.managed = n.Key(), c.c.manages(n)
+	}
 	c.keep(name, rel)
 	return rel, nil
 }

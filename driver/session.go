@@ -21,7 +21,7 @@ type session struct {
 	// resolve qualifies an unqualified name as regclass does on the
 	// connection; errLeftToDatabase when it is a sequence seqshim does not
 	// manage.
-	resolve func(ctx context.Context, name rewrite.Name) (rewrite.Name, error)
+	resolve func(ctx context.Context, name rewrite.Name) (rewrite.Name, string, error)
 	// inDatabase reports whether PostgreSQL has the sequence: currval of a
 	// sequence not yet imported is 55000, as PostgreSQL's, not 42P01.
 	inDatabase func(ctx context.Context, name rewrite.Name) (bool, error)
@@ -129,14 +129,11 @@ func (s *session) sequence(ctx context.Context, call *rewrite.Call, args []drive
 	if call.NameParam == 0 && name.Qualified() {
 		return name, key, nil // qualified, and managed, when planned
 	}
-	resolved, err := s.resolve(ctx, name)
+	resolved, key, err := s.resolve(ctx, name)
 	if errors.Is(err, errLeftToDatabase) {
 		return name, "", err
 	}
-	if err != nil {
-		return rewrite.Name{}, "", err
-	}
-	return resolved, resolved.Key(), nil
+	return resolved, key, err
 }
 
 func (s *session) lastval() (int64, error) {

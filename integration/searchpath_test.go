@@ -288,3 +288,54 @@ func TestSearchPathConcurrent(t *testing.T) {
 		t.Fatalf("%d values, want %d", n, want)
 	}
 }
+
+// TestSearchPathDefaults: the search_path a connection starts with, from
+// the DSN's options=-c search_path=... or the role's default (ALTER ROLE
+// ... SET search_path), resolves names through seqshim as it does for
+// 'sp'::regclass on a native connection with the same DSN.
+func TestSearchPathDefaults(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sa, sb, sc := testenv.UniqueName("dfa"), testenv.UniqueName("dfb"), testenv.UniqueName("dfc")
+	role := testenv.UniqueName("dfrole")
+	for _, q := range []string{
+		"CREATE SCHEMA " + sa, "CREATE SCHEMA " + sb, "CREATE SCHEMA " + sc,
+		"CREATE SEQUENCE " + sa + ".sp START 100", "CREATE SEQUENCE " + sb + ".sp START 500", "CREATE SEQUENCE " + sc + ".sp START 900",
+		"CREATE ROLE " + role + " LOGIN",
+		fmt.Sprintf("GRANT USAGE ON SCHEMA %s, %s, %s TO %s", sa, sb, sc, role),
+		fmt.Sprintf("GRANT ALL ON ALL SEQUENCES IN SCHEMA %s TO %s", sc, role),
+		fmt.Sprintf("ALTER ROLE %s SET search_path = %s, %s", role, sc, sa),
+	} {
+		e.exec(e.native, q)
+	}
+	t.Cleanup(func() {
+		for _, s := range []string{sa, sb, sc} {
+			e.native.Exec("DROP SCHEMA IF EXISTS " + s + " CASCADE")
+		}
+		e.native.Exec("DROP OWNED BY " + role)
+		e.native.Exec("DROP ROLE IF EXISTS " + role)
+	})
+	check := func(what, nativeURL, shimURL, want string, wantValue int64) {
+		t.Helper()
+		var native string
+		if err := open(t, "pgx", nativeURL).QueryRowContext(ctx, "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = 'sp'::regclass").Scan(&native); err != nil || native != want {
+			t.Fatalf("%s: natively 'sp' is %q (%v), want %s", what, native, err, want)
+		}
+		var v int64
+		if err := open(t, "seqshim", shimURL).QueryRowContext(ctx, "SELECT nextval('sp')").Scan(&v); err != nil || v != wantValue {
+			t.Fatalf("%s: seqshim nextval('sp') = %d, %v; want %d from %s", what, v, err, wantValue, want)
+		}
+		if _, err := e.store.Get(ctx, want); err != nil {
+			t.Fatalf("%s: the store lacks %s: %v", what, want, err)
+		}
+	}
+	opt := "options=-c%20search_path%3D" + sb
+	check("DSN options", e.url+sepFor(e.url)+opt, e.shimDSN("seqshim.import_gap=0", opt), sb+".sp", 500)
+	roleURL := strings.Replace(e.url, "postgres://postgres@", "postgres://"+role+"@", 1)
+	if roleURL == e.url {
+		t.Skipf("DATABASE_URL %q is not postgres://postgres@...: cannot derive another user's URL", e.url)
+	}
+	// The role may not alter the sequence: the import goes ahead with the
+	// default gap, uncapped, with a warning (see TestImportOneWithoutPrivilege).
+	check("role default", roleURL, strings.Replace(e.shimDSN(), "postgres://postgres@", "postgres://"+role+"@", 1), sc+".sp", 900+1_000_000)
+}
