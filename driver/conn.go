@@ -19,6 +19,9 @@ type conn struct {
 	inner driver.Conn
 	sess  session
 	names names // what it knows of its search_path and role
+	// created are the store keys of sequences created again in PostgreSQL
+	// in the current transaction: capped when it commits.
+	created []string
 }
 
 func newConn(c *Connector, inner driver.Conn) *conn {
@@ -107,7 +110,10 @@ func (c *conn) localLeft(ctx context.Context, p *rewrite.Plan, args []driver.Nam
 // the table descriptions (even when it failed: part of a string of
 // statements may have run), a successful DISCARD ALL or SEQUENCES forgets
 // currval and lastval.
-func (c *conn) executed(p *rewrite.Plan, err error) {
+func (c *conn) executed(ctx context.Context, p *rewrite.Plan, err error) {
+	if p.Facts == nil {
+		return
+	}
 	if changesCatalog(p) {
 		c.c.catalog.forget()
 		c.c.resolver.forget()
@@ -115,7 +121,20 @@ func (c *conn) executed(p *rewrite.Plan, err error) {
 	if err == nil && discardsSequences(p) {
 		c.sess.reset()
 	}
-	c.names.executed(p, c.inTx())
+	inTx := c.inTx()
+	c.names.executed(p, inTx)
+	if err == nil {
+		c.created = append(c.created, c.createdAgain(ctx, p)...)
+	}
+	switch lastTxEnd(p) {
+	case "ROLLBACK":
+		c.created = nil
+	case "COMMIT":
+		c.recapCreated(ctx)
+	}
+	if !inTx {
+		c.recapCreated(ctx)
+	}
 }
 
 // changesCatalog reports whether the plan's statements may change column
@@ -199,24 +218,31 @@ func (c *conn) wrapTx(t driver.Tx, err error) (driver.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tx{Tx: t, names: &c.names}, nil
+	return tx{Tx: t, c: c}, nil
 }
 
-// tx is the base driver's transaction; its end is a transaction end for
-// the search_path, as COMMIT and ROLLBACK sent as statements are.
+// tx is the base driver's transaction; its end acts as COMMIT and ROLLBACK
+// sent as statements do: the search_path a SET inside it changed is
+// forgotten, and the sequences it created again are capped (or forgotten).
 type tx struct {
 	driver.Tx
-	names *names
+	c *conn
 }
 
 func (t tx) Commit() error {
-	defer t.names.txEnded(false)
-	return t.Tx.Commit()
+	err := t.Tx.Commit()
+	t.c.names.txEnded(false)
+	ctx, cancel := context.WithTimeout(context.Background(), recapTimeout)
+	defer cancel()
+	t.c.recapCreated(ctx)
+	return err
 }
 
 func (t tx) Rollback() error {
-	defer t.names.txEnded(false)
-	return t.Tx.Rollback()
+	err := t.Tx.Rollback()
+	t.c.names.txEnded(false)
+	t.c.created = nil
+	return err
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -235,7 +261,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		return nil, err
 	}
 	res, err := c.execInner(ctx, query, all)
-	c.executed(p, err)
+	c.executed(ctx, p, err)
 	return res, err
 }
 
@@ -274,7 +300,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return nil, err
 	}
 	rows, err := c.queryInner(ctx, query, all)
-	c.executed(p, err)
+	c.executed(ctx, p, err)
 	return rows, err
 }
 

@@ -248,20 +248,30 @@ func (c *Connector) Cache() *seqcache.Cache { return c.shared.cache }
 // lazyImport imports the sequence with store key from PostgreSQL, on
 // connections of its own: the caller's may be inside a transaction.
 func (c *Connector) lazyImport(ctx context.Context, key string) error {
-	c.importOnce.Do(func() {
-		c.importDB = sql.OpenDB(unclosable{c.base})
-		c.importDB.SetMaxOpenConns(2)
-	})
-	gap := c.cfg.ImportGap
-	if gap == 0 {
-		gap = migrate.ExactHandover
-	}
-	_, err := migrate.ImportOne(ctx, c.importDB, c.shared.store, key, migrate.Options{
-		Gap:    gap,
+	_, err := migrate.ImportOne(ctx, c.importer(), c.shared.store, key, migrate.Options{
+		Gap:    c.importGap(),
 		Schema: c.cfg.Schema,
 		Logger: slog.Default(),
 	})
 	return err
+}
+
+// importer returns the connections imports use: plain ones to the base
+// driver, since the caller's may be inside a transaction.
+func (c *Connector) importer() *sql.DB {
+	c.importOnce.Do(func() {
+		c.importDB = sql.OpenDB(unclosable{c.base})
+		c.importDB.SetMaxOpenConns(2)
+	})
+	return c.importDB
+}
+
+// importGap is seqshim.import_gap as migrate takes it.
+func (c *Connector) importGap() int64 {
+	if c.cfg.ImportGap == 0 {
+		return migrate.ExactHandover
+	}
+	return c.cfg.ImportGap
 }
 
 // unclosable keeps the import DB's Close from closing the base connector,

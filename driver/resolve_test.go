@@ -50,11 +50,11 @@ func TestNamesForget(t *testing.T) {
 	}
 	// A database/sql transaction's end acts as COMMIT or ROLLBACK does.
 	for _, end := range []func(driver.Tx) error{driver.Tx.Commit, driver.Tx.Rollback} {
-		var n names
-		n.executed(pl.Plan("SET LOCAL search_path = a"), true)
-		n.known = true
-		if err := end(tx{Tx: nopTx{}, names: &n}); err != nil || n.known || n.setInTx {
-			t.Fatalf("after the transaction: %+v, %v", n, err)
+		c := &conn{}
+		c.names.executed(pl.Plan("SET LOCAL search_path = a"), true)
+		c.names.known = true
+		if err := end(tx{Tx: nopTx{}, c: c}); err != nil || c.names.known || c.names.setInTx {
+			t.Fatalf("after the transaction: %+v, %v", c.names, err)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 		return nil, err
 	}
 	res, err := s.execInner(ctx, all)
-	s.c.executed(s.plan, err)
+	s.c.executed(ctx, s.plan, err)
 	return res, err
 }
 
@@ -82,7 +82,7 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 		return nil, err
 	}
 	rows, err := s.queryInner(ctx, all)
-	s.c.executed(s.plan, err)
+	s.c.executed(ctx, s.plan, err)
 	return rows, err
 }
 

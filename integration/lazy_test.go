@@ -180,3 +180,87 @@ func TestCurrvalBeforeImport(t *testing.T) {
 		t.Errorf("currval imported the sequence: %v", err)
 	}
 }
+
+// TestCreatedAgain: a managed sequence dropped and created again through
+// seqshim, alone or with its table, directly or in a transaction, keeps
+// the store's values (seqshim goes on with them), and PostgreSQL's new
+// sequence is capped below them at once: a native nextval fails with 2200H
+// instead of handing out 1 again. A creation rolled back changes nothing.
+func TestCreatedAgain(t *testing.T) {
+	e := newEnv(t, "seqshim.import_gap=0")
+	ctx := context.Background()
+	sfx := e.ns[2:]
+	seq, tbl := "again_"+sfx, "again_t_"+sfx
+	t.Cleanup(func() {
+		e.native.Exec("DROP SEQUENCE IF EXISTS " + seq)
+		e.native.Exec("DROP TABLE IF EXISTS " + tbl)
+	})
+	shimExec := func(q string) {
+		t.Helper()
+		if _, err := e.shim.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	next := func(db *sql.DB, q string) (int64, string) {
+		t.Helper()
+		var v int64
+		err := db.QueryRowContext(ctx, q).Scan(&v)
+		return v, sqlstate(err)
+	}
+	nextval := "SELECT nextval('" + seq + "')"
+	shimExec("CREATE SEQUENCE " + seq)
+	for want := int64(1); want <= 2; want++ {
+		if v, code := next(e.shim, nextval); v != want || code != "" {
+			t.Fatalf("seqshim: %d %s, want %d", v, code, want)
+		}
+	}
+	// Directly.
+	shimExec("DROP SEQUENCE " + seq)
+	shimExec("CREATE SEQUENCE " + seq)
+	if v, code := next(e.native, nextval); code != "2200H" {
+		t.Fatalf("native nextval of the sequence created again: %d %s, want 2200H", v, code)
+	}
+	if v, code := next(e.shim, nextval); v != 3 || code != "" {
+		t.Fatalf("seqshim after the sequence was created again: %d %s, want 3", v, code)
+	}
+	// In a transaction that rolls back, then one that commits.
+	for _, commit := range []bool{false, true} {
+		tx, err := e.shim.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"DROP SEQUENCE " + seq, "CREATE SEQUENCE " + seq + " START 10"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, code := next(e.native, nextval); code != "2200H" {
+			t.Fatalf("commit %v: native nextval: %d %s, want 2200H", commit, v, code)
+		}
+	}
+	if v, code := next(e.shim, nextval); v != 4 || code != "" {
+		t.Fatalf("seqshim after the transactions: %d %s, want 4", v, code)
+	}
+	// With its table.
+	insert := "INSERT INTO " + tbl + " DEFAULT VALUES RETURNING id"
+	shimExec("CREATE TABLE " + tbl + " (id serial PRIMARY KEY)")
+	if v, code := next(e.shim, insert); v != 1 || code != "" {
+		t.Fatalf("seqshim insert: %d %s, want 1", v, code)
+	}
+	shimExec("DROP TABLE " + tbl)
+	shimExec("CREATE TABLE " + tbl + " (id serial PRIMARY KEY)")
+	if v, code := next(e.native, insert); code != "2200H" {
+		t.Fatalf("native insert into the table created again: %d %s, want 2200H", v, code)
+	}
+	if v, code := next(e.shim, insert); v != 2 || code != "" {
+		t.Fatalf("seqshim insert into the table created again: %d %s, want 2", v, code)
+	}
+}

@@ -63,7 +63,9 @@
 // the database and never moved backwards.
 //
 // When the store already has the sequence, import caps the database below
-// the lowest value the store has handed out or will hand out. If the
+// the lowest value the store has handed out or will hand out (a sequence
+// never called, whose next nextval returns last_value, is stopped just
+// before it: RESTART and setval, called). If the
 // database has already gone past it (the sequence was created in the
 // store by hand, or the cap could not be applied and native instances kept
 // drawing), import stops the database's sequence at its last value (every

@@ -379,15 +379,28 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	}
 	// The database has reached the store's values: stop it where it is and
 	// move the store past it.
-	stop := n.LastValue
+	stop := n.LastValue // the last value the database handed out
+	var c capping
+	if !n.Called {
+		// Its next nextval returns LastValue, which the store may have
+		// handed out: stop it just before, called there.
+		v, ok := checked.Add(n.LastValue, -n.Increment)
+		if !ok {
+			return fail(errorf(n.Key(), codeObjectNotInState, fmt.Sprintf("move the database with setval past the store's next value (%s)", nextText(e)),
+				"the database's next value %d has reached the store's values and nothing comes before it", n.LastValue))
+		}
+		stop = v
+		c.restart, c.called = &stop, true
+	}
 	st.Cap = min2(asc, stop, n.Limit())
-	capSQL, capOK := capping{limit: st.Cap}.sql(n)
+	c.limit = st.Cap
+	capSQL, capOK := c.sql(n)
 	if !capOK {
 		return fail(errorf(n.Key(), codeObjectNotInState,
 			fmt.Sprintf("move the database with setval past the store's next value (%s) and check the status again", nextText(e)),
 			"the database (%s %d) has reached the store's values (first %d) and cannot be stopped there", lastWord(n), stop, low))
 	}
-	needAlter := st.Cap != n.Limit() || n.Cycle
+	needAlter := st.Cap != n.Limit() || n.Cycle || c.restart != nil
 	needMove := !e.Exhausted && !before(asc, stop, e.Next)
 	if needMove {
 		// Past stop, which the database may hand out when never called: by
@@ -409,7 +422,10 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	}
 	st.Action = ActionStop
 	if needAlter {
-		st.SQL = capSQL
+		st.SQL, st.restarts = capSQL, c.restart != nil
+		if c.called {
+			st.setval = c.restart
+		}
 	}
 	st.Note = fmt.Sprintf("the database (%s %d) has reached the store's values (first %d, next %s): "+
 		"stop the database at %s %d (its nextval fails with 2200H from now on)", lastWord(n), stop, low, nextText(e), limitWord(n), st.Cap)

@@ -230,15 +230,27 @@ func TestPlanExport(t *testing.T) {
 	}
 }
 
-// TestPlanExistingGapZero: a database that reached a store created by
-// hand is stopped, and the store moved past the value the database may
-// still hand out, even with gap 0.
-func TestPlanExistingGapZero(t *testing.T) {
+// TestPlanExistingNeverCalled: a database sequence never called (its next
+// nextval returns last_value) that has reached the store's values is
+// stopped just before that value, called there, and the store moved past
+// the stop when it is behind: the value is handed out once, by the store.
+func TestPlanExistingNeverCalled(t *testing.T) {
 	spec, _ := seqcache.Define("public.s", seqcache.Start(142))
 	never := asc(150, false) // its next nextval returns 150
-	st := planImport(never, &seqcache.Sequence{Spec: spec, Next: 142}, 0)
-	if st.Action != ActionStop || st.Cap != 150 || st.StoreNext != 151 {
-		t.Errorf("gap 0 over a store behind: %s cap %d store next %d, want stop at 150 and the store at 151", st.Action, st.Cap, st.StoreNext)
+	for _, tt := range []struct {
+		gap, storeNext, wantNext int64
+	}{
+		{0, 142, 150}, // behind: moved to exactly 150
+		{10, 142, 159},
+		{100, 400, 400}, // ahead (150 may be handed out): left there
+	} {
+		st := planImport(never, &seqcache.Sequence{Spec: spec, Next: tt.storeNext}, tt.gap)
+		want := []string{`ALTER SEQUENCE "public"."s" MAXVALUE 149 RESTART WITH 149`, `SELECT setval('"public"."s"', 149, true)`}
+		if st.Action != ActionStop || st.Cap != 149 || st.StoreNext != tt.wantNext || strings.Join(st.SQL, ";") != strings.Join(want, ";") ||
+			*st.setval != 149 || !st.restarts {
+			t.Errorf("gap %d, store next %d: %s cap %d store next %d SQL %q; want stop at 149, store next %d",
+				tt.gap, tt.storeNext, st.Action, st.Cap, st.StoreNext, st.SQL, tt.wantNext)
+		}
 	}
 }
 
