@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
@@ -127,13 +128,27 @@ func (s *session) sequence(ctx context.Context, call *rewrite.Call, args []drive
 		key = name.Key()
 	}
 	if call.NameParam == 0 && name.Qualified() {
-		return name, key, nil // qualified, and managed, when planned
+		return name, key, keyError(name) // qualified, and managed, when planned
 	}
 	resolved, key, err := s.resolve(ctx, name)
 	if errors.Is(err, errLeftToDatabase) {
 		return name, "", err
 	}
+	if err == nil {
+		err = keyError(resolved)
+	}
 	return resolved, key, err
+}
+
+// keyError refuses a sequence whose schema name holds a dot: its store key
+// "schema.name" could be another sequence's ("a.b"."c" and "a"."b.c").
+func keyError(n rewrite.Name) error {
+	if strings.IndexByte(n.Schema, '.') < 0 {
+		return nil
+	}
+	return pgErr(codeFeatureNotSupported,
+		fmt.Sprintf("seqshim: sequence %s is in a schema whose name holds a dot, which its store key (schema.name) cannot tell apart from another", n),
+		"rename the schema, or leave the sequence to PostgreSQL with seqshim.deny", nil)
 }
 
 func (s *session) lastval() (int64, error) {

@@ -264,3 +264,50 @@ func TestCreatedAgain(t *testing.T) {
 		t.Fatalf("seqshim insert into the table created again: %d %s, want 2", v, code)
 	}
 }
+
+// TestDottedNames: a dot inside a quoted sequence name is part of the
+// name; a schema whose name holds a dot is refused with 0A000, since the
+// store key "schema.name" could be another sequence's; nothing is imported.
+func TestDottedNames(t *testing.T) {
+	e := newEnv(t, "seqshim.import_gap=0")
+	ctx := context.Background()
+	plain, dotted := testenv.UniqueName("dn"), testenv.UniqueName("dn")+".x"
+	for _, q := range []string{
+		"CREATE SCHEMA " + plain, `CREATE SCHEMA "` + dotted + `"`,
+		`CREATE SEQUENCE ` + plain + `."a.b" START 7`, `CREATE SEQUENCE "` + dotted + `".s`,
+	} {
+		e.exec(e.native, q)
+	}
+	t.Cleanup(func() {
+		e.native.Exec("DROP SCHEMA IF EXISTS " + plain + " CASCADE")
+		e.native.Exec(`DROP SCHEMA IF EXISTS "` + dotted + `" CASCADE`)
+	})
+	var v int64
+	if err := e.shim.QueryRowContext(ctx, `SELECT nextval('`+plain+`."a.b"')`).Scan(&v); err != nil || v != 7 {
+		t.Fatalf(`nextval of "a.b": %d, %v; want 7`, v, err)
+	}
+	if _, err := e.store.Get(ctx, plain+".a.b"); err != nil {
+		t.Errorf("store: %v", err)
+	}
+	c, err := e.shim.Conn(ctx) // one session: SET, then the name it resolves
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, q := range []string{`SELECT nextval('"` + dotted + `".s')`, `SET search_path = "` + dotted + `"`, `SELECT nextval('s')`} {
+		_, err := c.ExecContext(ctx, q)
+		if strings.HasPrefix(q, "SET") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) || pg.Code != "0A000" || !strings.Contains(pg.Message, "schema whose name holds a dot") {
+			t.Errorf("%s: %v, want 0A000", q, err)
+		}
+	}
+	if _, err := e.store.Get(ctx, dotted+".s"); sqlstate(err) != "42P01" {
+		t.Errorf("the dotted schema's sequence was imported: %v", err)
+	}
+}
