@@ -635,11 +635,6 @@ func nativeLeft(n Native, limit int64) int64 {
 	return remainingBetween(n, n.LastValue, limit)
 }
 
-// remainingAfter is the number of values after v up to n's limit.
-func remainingAfter(n Native, v int64) int64 {
-	return remainingBetween(n, v, n.Limit())
-}
-
 // remainingBetween is the number of values after from up to to, inclusive,
 // in steps of n's increment (0 when to is not beyond from).
 func remainingBetween(n Native, from, to int64) int64 {
