@@ -171,12 +171,12 @@ func (c *conn) resolveSequence(ctx context.Context, name rewrite.Name) (rewrite.
 	switch {
 	case rel.kind != "" && rel.kind != "S":
 		return rewrite.Name{}, "", pgErr(codeWrongObjectType, fmt.Sprintf("%q is not a sequence", name.Name), "", nil)
-	case rel.fallback:
-		return rewrite.Name{Schema: c.c.cfg.Schema, Name: name.Name}, rel.key, nil
-	case rel.schema == "":
+	case rel.schema == "" && !rel.fallback:
 		return rewrite.Name{}, "", seqErr(name.Name, seqcache.UnknownSequence(name.Name))
 	case rel.temp || !rel.managed:
 		return rewrite.Name{}, "", errLeftToDatabase
+	case rel.fallback:
+		return rewrite.Name{Schema: c.c.cfg.Schema, Name: name.Name}, rel.key, nil
 	}
 	return rewrite.Name{Schema: rel.schema, Name: name.Name}, rel.key, nil
 }

@@ -3,13 +3,16 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/seqshim/seqshim/internal/testenv"
+	"github.com/seqshim/seqshim/seqcache"
 )
 
 // TestSearchPathDifferential: unqualified sequence names, and the tables of
@@ -338,4 +341,35 @@ func TestSearchPathDefaults(t *testing.T) {
 	// The role may not alter the sequence: the import goes ahead with the
 	// default gap, uncapped, with a warning (see TestImportOneWithoutPrivilege).
 	check("role default", roleURL, strings.Replace(e.shimDSN(), "postgres://postgres@", "postgres://"+role+"@", 1), sc+".sp", 900+1_000_000)
+}
+
+// TestStoreOnlyName: an unqualified name PostgreSQL has nowhere is looked
+// up in seqshim.schema in the store (a sequence made with `seqshim
+// create`); one PostgreSQL has, but off the path, is 42P01 as natively,
+// never the store's.
+func TestStoreOnlyName(t *testing.T) {
+	e := newEnv(t, "search_path=pg_catalog")
+	ctx := context.Background()
+	sfx := e.ns[2:]
+	only, hidden := "so_"+sfx, "hidden_"+sfx
+	spec, err := seqcache.Define("public."+only, seqcache.Start(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	e.sequence(hidden) // in PostgreSQL's public and in the store
+	var v int64
+	if err := e.shim.QueryRowContext(ctx, "SELECT nextval('"+only+"')").Scan(&v); err != nil || v != 5 {
+		t.Fatalf("store-only sequence: %d, %v; want 5", v, err)
+	}
+	native := open(t, "pgx", e.url+sepFor(e.url)+"search_path=pg_catalog")
+	for _, db := range []*sql.DB{native, e.shim} {
+		_, err := db.ExecContext(ctx, "SELECT nextval('"+hidden+"')")
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) || pg.Code != "42P01" || pg.Message != fmt.Sprintf(`relation "%s" does not exist`, hidden) {
+			t.Errorf("sequence off the path: %v, want PostgreSQL's 42P01", err)
+		}
+	}
 }
