@@ -107,9 +107,12 @@ func (c *conn) localLeft(ctx context.Context, p *rewrite.Plan, args []driver.Nam
 
 // executed acts on the facts of a plan the database has just executed,
 // with the error it returned: a statement that changes the catalog drops
-// the table descriptions (even when it failed: part of a string of
-// statements may have run), a successful DISCARD ALL or SEQUENCES forgets
-// currval and lastval.
+// the table descriptions and the name resolutions (even when it failed:
+// part of a string of statements may have run), a successful DISCARD ALL
+// or SEQUENCES forgets currval and lastval, a setting of the search_path
+// or the role (or the end of a transaction that made one) makes the
+// connection ask for them again, and a managed sequence created again is
+// capped below the store's values once committed.
 func (c *conn) executed(ctx context.Context, p *rewrite.Plan, err error) {
 	if p.Facts == nil {
 		return
@@ -232,9 +235,11 @@ type tx struct {
 func (t tx) Commit() error {
 	err := t.Tx.Commit()
 	t.c.names.txEnded(false)
-	ctx, cancel := context.WithTimeout(context.Background(), recapTimeout)
-	defer cancel()
-	t.c.recapCreated(ctx)
+	if len(t.c.created) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), recapTimeout)
+		defer cancel()
+		t.c.recapCreated(ctx)
+	}
 	return err
 }
 
