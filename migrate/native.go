@@ -168,12 +168,11 @@ func readState(ctx context.Context, q querier, n *Native) error {
 	if err == nil {
 		return nil
 	}
-	if code(err) == "42501" {
-		return fmt.Errorf("sequence %s: cannot read its last value: %w "+
-			"(fix: GRANT SELECT ON SEQUENCE %s TO the user migrating, or run as the sequence's owner)",
-			n.Key(), err, n.Ident())
+	if code(err) == codeInsufficientPrivilege {
+		return failure(n.Key(), codeInsufficientPrivilege, "cannot read its last value",
+			fmt.Sprintf("GRANT SELECT ON SEQUENCE %s TO the user migrating, or run as the sequence's owner", n.Ident()), err)
 	}
-	return fmt.Errorf("sequence %s: reading last_value and is_called: %w", n.Key(), err)
+	return failure(n.Key(), codeConnectionFailure, "reading last_value and is_called", "", err)
 }
 
 // code is the SQLSTATE of a PostgreSQL error, "" for others.
