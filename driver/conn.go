@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -20,12 +18,18 @@ type conn struct {
 	c     *Connector
 	inner driver.Conn
 	sess  session
+	names names // what it knows of its search_path and role
+	// created are the store keys of sequences created again in PostgreSQL
+	// in the current transaction: capped when it commits.
+	created []string
 }
 
 func newConn(c *Connector, inner driver.Conn) *conn {
-	cn := &conn{c: c, inner: inner, sess: session{cache: c.shared.cache, schema: c.cfg.Schema}}
+	cn := &conn{c: c, inner: inner, sess: session{cache: c.shared.cache}}
+	cn.sess.resolve, cn.sess.native = cn.resolveSequence, cn.native
 	if c.cfg.LazyImport {
 		cn.sess.lazyImport = c.lazyImport
+		cn.sess.inDatabase = cn.inDatabase
 	}
 	return cn
 }
@@ -53,16 +57,13 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-// plan returns how to answer query: the planner's plan, turned into a
-// Bind plan when the statement is an INSERT that leaves a managed
-// sequence column to its default.
+// plan returns how to answer query: the planner's plan, or the plan
+// rewrite derives from it for an INSERT or COPY given the tables it
+// writes to.
 func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 	p := c.c.planner.Plan(query)
-	if (p.Insert != nil || p.OtherInserts != nil || p.Copy != nil) && (p.Kind == rewrite.Pass || p.Kind == rewrite.Bind) {
+	if p.NeedsTables() {
 		return c.implicit(ctx, p)
-	}
-	if p.Kind == rewrite.Pass && ddl(query) {
-		c.c.catalog.forget() // column defaults may have changed
 	}
 	return p, nil
 }
@@ -70,39 +71,93 @@ func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 // local answers a Local plan in process, unless the connection's
 // transaction has failed: PostgreSQL then refuses every command.
 func (c *conn) local(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Rows, error) {
-	if pc, ok := c.inner.(interface{ Conn() *pgx.Conn }); ok && pc.Conn().PgConn().TxStatus() == 'E' {
-		return nil, pgErr("25P02", "current transaction is aborted, commands ignored until end of transaction block", "", nil)
+	if left, err := c.localLeft(ctx, p, args); err != nil || left {
+		if err != nil {
+			return nil, err
+		}
+		return c.queryInner(ctx, p.Original, args)
 	}
 	return c.sess.local(ctx, p, args)
 }
 
-// discards reports whether a statement is DISCARD ALL or DISCARD
-// SEQUENCES, which forget the session's currval and lastval.
-func discards(query string) bool {
-	q := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(query), ";"))
-	if len(q) < 11 || q[0]|0x20 != 'd' {
-		return false
+// localExec answers a Local plan executed with Exec.
+func (c *conn) localExec(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Result, error) {
+	if left, err := c.localLeft(ctx, p, args); err != nil || left {
+		if err != nil {
+			return nil, err
+		}
+		return c.execInner(ctx, p.Original, args)
 	}
-	f := strings.Fields(strings.ToUpper(q))
-	return len(f) == 2 && f[0] == "DISCARD" && (f[1] == "ALL" || f[1] == "SEQUENCES")
+	if _, err := c.sess.local(ctx, p, args); err != nil {
+		return nil, err
+	}
+	return driver.RowsAffected(1), nil
 }
 
-// ddl reports whether a statement may change column defaults: it starts
-// with CREATE, ALTER or DROP (a leading comment hides it; a restart or the
-// next DDL seen refreshes the catalog then).
-func ddl(query string) bool {
-	q := strings.TrimLeft(query, " \t\r\n(")
-	if len(q) < 5 {
-		return false
+// localLeft reports whether a Local plan's calls are all on sequences
+// seqshim leaves to PostgreSQL once resolved (a temporary sequence, one
+// allow/deny excludes): PostgreSQL then answers the statement as written.
+// In a failed transaction it fails as PostgreSQL would.
+func (c *conn) localLeft(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (bool, error) {
+	if c.txFailed() {
+		return false, errTxFailed
 	}
-	prefix := func(w string) bool { return len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) }
-	switch q[0] | 0x20 {
-	case 'c':
-		return prefix("create")
-	case 'a':
-		return prefix("alter")
-	case 'd':
-		return prefix("drop")
+	return c.leftToDatabase(ctx, p, args)
+}
+
+// executed acts on the facts of a plan the database has just executed,
+// with the error it returned: a statement that changes the catalog drops
+// the table descriptions and the name resolutions (even when it failed:
+// part of a string of statements may have run), a successful DISCARD ALL
+// or SEQUENCES forgets currval and lastval, a setting of the search_path
+// or the role (or the end of a transaction that made one) makes the
+// connection ask for them again, and a managed sequence created again is
+// capped below the store's values once committed.
+func (c *conn) executed(ctx context.Context, p *rewrite.Plan, err error) {
+	if p.Facts == nil {
+		return
+	}
+	if changesCatalog(p) {
+		c.c.catalog.forget()
+		c.c.resolver.forget()
+	}
+	if err == nil && discardsSequences(p) {
+		c.sess.reset()
+	}
+	inTx := c.inTx()
+	c.names.executed(p, inTx)
+	if err == nil {
+		c.created = append(c.created, c.createdAgain(ctx, p)...)
+	}
+	switch lastTxEnd(p) {
+	case "ROLLBACK":
+		c.created = nil
+	case "COMMIT":
+		c.recapCreated(ctx)
+	}
+	if !inTx {
+		c.recapCreated(ctx)
+	}
+}
+
+// changesCatalog reports whether the plan's statements may change column
+// defaults.
+func changesCatalog(p *rewrite.Plan) bool {
+	for _, f := range p.Facts {
+		if f.Kind == rewrite.CatalogChange {
+			return true
+		}
+	}
+	return false
+}
+
+// discardsSequences reports whether the plan's statements forget the
+// session's currval and lastval.
+func discardsSequences(p *rewrite.Plan) bool {
+	for _, f := range p.Facts {
+		if f.Kind == rewrite.Discard && (f.All || f.Object == "SEQUENCES") {
+			return true
+		}
 	}
 	return false
 }
@@ -112,20 +167,19 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	if err != nil {
 		return nil, err
 	}
-	switch p.Kind {
-	case rewrite.Pass:
-		return c.prepareInner(ctx, query)
-	case rewrite.Local:
-		return &stmt{c: c, plan: p}, nil
-	case rewrite.Bind:
-		inner, err := c.prepareInner(ctx, p.SQL)
-		if err != nil {
-			return nil, err
-		}
-		return &stmt{c: c, plan: p, inner: inner}, nil
-	default:
+	switch {
+	case p.Kind == rewrite.Refuse:
 		return nil, refused(p)
+	case p.Kind == rewrite.Local:
+		return &stmt{c: c, plan: p}, nil
+	case p.Kind == rewrite.Pass && p.Facts == nil:
+		return c.prepareInner(ctx, query) // nothing to add or act on
 	}
+	inner, err := c.prepareInner(ctx, p.SQL)
+	if err != nil {
+		return nil, err
+	}
+	return &stmt{c: c, plan: p, inner: inner}, nil
 }
 
 func (c *conn) prepareInner(ctx context.Context, query string) (driver.Stmt, error) {
@@ -151,13 +205,49 @@ func (c *conn) Begin() (driver.Tx, error) {
 // transaction rolls back, as in PostgreSQL.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if bt, ok := c.inner.(driver.ConnBeginTx); ok {
-		return bt.BeginTx(ctx, opts)
+		t, err := bt.BeginTx(ctx, opts)
+		return c.wrapTx(t, err)
 	}
 	if opts.Isolation != 0 || opts.ReadOnly {
 		return nil, errors.New("seqshim: the base driver does not support transaction options")
 	}
 	//lint:ignore SA1019 the base driver has nothing else
-	return c.inner.Begin()
+	return c.wrapTx(c.inner.Begin())
+}
+
+// wrapTx makes the end of a transaction forget the search_path a SET
+// inside it may have changed.
+func (c *conn) wrapTx(t driver.Tx, err error) (driver.Tx, error) {
+	if err != nil {
+		return nil, err
+	}
+	return tx{Tx: t, c: c}, nil
+}
+
+// tx is the base driver's transaction; its end acts as COMMIT and ROLLBACK
+// sent as statements do: the search_path a SET inside it changed is
+// forgotten, and the sequences it created again are capped (or forgotten).
+type tx struct {
+	driver.Tx
+	c *conn
+}
+
+func (t tx) Commit() error {
+	err := t.Tx.Commit()
+	t.c.names.txEnded(false)
+	if len(t.c.created) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), recapTimeout)
+		defer cancel()
+		t.c.recapCreated(ctx)
+	}
+	return err
+}
+
+func (t tx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.c.names.txEnded(false)
+	t.c.created = nil
+	return err
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -166,26 +256,30 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		return nil, err
 	}
 	switch p.Kind {
-	case rewrite.Pass:
-		res, err := c.execInner(ctx, query, args)
-		if err == nil && discards(query) {
-			c.sess.reset()
-		}
-		return res, err
-	case rewrite.Local:
-		if _, err := c.local(ctx, p, args); err != nil {
-			return nil, err
-		}
-		return driver.RowsAffected(1), nil
-	case rewrite.Bind:
-		all, err := c.sess.bind(ctx, p, args)
-		if err != nil {
-			return nil, err
-		}
-		return c.execInner(ctx, p.SQL, all)
-	default:
+	case rewrite.Refuse:
 		return nil, refused(p)
+	case rewrite.Local:
+		return c.localExec(ctx, p, args)
 	}
+	query, all, err := c.bound(ctx, p, args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.execInner(ctx, query, all)
+	c.executed(ctx, p, err)
+	return res, err
+}
+
+// bound returns the text and arguments to send for a Pass, Bind or
+// Implicit plan: the plan's SQL with the values of its calls appended to
+// the arguments, or the statement as written when its calls all resolve
+// to sequences seqshim leaves to PostgreSQL.
+func (c *conn) bound(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	if left, err := c.leftToDatabase(ctx, p, args); err != nil || left {
+		return p.Original, args, err
+	}
+	all, err := c.sess.args(ctx, p, args)
+	return p.SQL, all, err
 }
 
 func (c *conn) execInner(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -201,23 +295,18 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return nil, err
 	}
 	switch p.Kind {
-	case rewrite.Pass:
-		rows, err := c.queryInner(ctx, query, args)
-		if err == nil && discards(query) {
-			c.sess.reset()
-		}
-		return rows, err
+	case rewrite.Refuse:
+		return nil, refused(p)
 	case rewrite.Local:
 		return c.local(ctx, p, args)
-	case rewrite.Bind:
-		all, err := c.sess.bind(ctx, p, args)
-		if err != nil {
-			return nil, err
-		}
-		return c.queryInner(ctx, p.SQL, all)
-	default:
-		return nil, refused(p)
 	}
+	query, all, err := c.bound(ctx, p, args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.queryInner(ctx, query, all)
+	c.executed(ctx, p, err)
+	return rows, err
 }
 
 func (c *conn) queryInner(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -260,6 +349,6 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 func refused(p *rewrite.Plan) error {
-	return pgErr(seqcache.CodeFeatureNotSupported, "seqshim: "+p.Reason,
+	return pgErr(codeFeatureNotSupported, "seqshim: "+p.Reason,
 		"run the sequence call in its own statement (SELECT nextval(...)) and pass the value as a parameter", nil)
 }

@@ -15,32 +15,67 @@
 //   - Bind: calls evaluated once per statement (INSERT ... VALUES, SELECT
 //     without FROM) become extra bind parameters; the values come from the
 //     cache and are appended to the arguments.
+//   - Implicit: an INSERT that leaves out a column whose default draws
+//     from a managed sequence (serial, bigserial, identity, DEFAULT
+//     nextval('s')) gets the column and one parameter per row, filled from
+//     the cache, as a Bind plan.
 //   - Refuse: calls evaluated once per row fail with SQLSTATE 0A000 and a
 //     message that names the statement and the way out.
 //   - Pass: everything else goes to pgx byte for byte.
 //
-// An INSERT that leaves out a column whose default draws from a managed
-// sequence (serial, bigserial, identity, DEFAULT nextval('s')) gets the
-// column and one parameter per row, filled from the cache; the columns
-// are read from the catalog once per table and again after DDL passes
-// through this process. INSERT ... SELECT, OVERRIDING USER VALUE, an
+// For Implicit plans the driver only reads the catalog: it describes each
+// table an INSERT or COPY writes to (rewrite.Table) once, and rewrite's
+// Planner.Implicit derives the plan; descriptions and derived plans are
+// kept until a statement that changes the catalog runs through this
+// process. The driver matches no SQL text itself: it acts on the plan's
+// facts (rewrite.Fact) after the database executed the statement, sent
+// directly or prepared: a catalog change (CREATE, ALTER, DROP, also after
+// a comment) drops the table descriptions, DISCARD ALL or SEQUENCES
+// forgets currval and lastval. Its own statements (the catalog query, a
+// column default's nextval read as SELECT) do not enter the plan cache.
+// INSERT ... SELECT, OVERRIDING USER VALUE, an
 // INSERT inside WITH or in a string of several statements, and COPY ...
 // FROM with a column list, when they would leave such a column to
 // PostgreSQL, fail with 0A000. pgx's CopyFrom (through sql.Conn.Raw) is not
 // seen by the driver: give the column its values there, or it draws from
 // PostgreSQL's own (capped) sequence.
 //
+// # Names
+//
+// An unqualified sequence name, and the table of an INSERT whose serial
+// column the driver fills, resolve as 'name'::regclass does on the caller's
+// connection: in its effective search_path (DSN, role and database
+// defaults, SET, SET LOCAL, set_config, RESET, DISCARD ALL), pg_temp first,
+// "$user" expanded. The driver asks the server on that connection once per
+// distinct role, search_path and name, and keeps the answer per Connector
+// until a statement it runs changes the catalog; each connection keeps its
+// role and search_path as last reported and forgets them when a statement's
+// facts say they may have changed (a Setting, DISCARD ALL, the end of a
+// transaction that set them). A name on no schema of the path is 42P01; a
+// temporary sequence, or one allow/deny excludes, is PostgreSQL's: the
+// statement runs as written when it calls only such sequences, and
+// otherwise PostgreSQL evaluates their calls apart on the same connection.
+// seqshim.schema is the schema of a name PostgreSQL has nowhere: a sequence
+// only the store has.
+//
 // A managed sequence the store does not have is imported from PostgreSQL
 // on its first nextval or setval (package migrate): the store starts
 // import_gap values past the database's last value, and the database's
 // sequence is capped just below, so instances not yet on seqshim keep
-// drawing from a disjoint range.
+// drawing from a disjoint range; with import_gap=0 the handover is exact
+// (the store continues with the database's next value, the database's
+// sequence stops). An import that cannot be done fails the call with its
+// own SQLSTATE (42501, 55P03, 55000, 2200H), reason and fix; 08006 only
+// when the store cannot be reached. currval of a sequence not yet imported
+// is 55000, as PostgreSQL's before nextval.
 //
 // Values come from one seqcache.Cache per process and store, shared by
 // every connection and closed (its unused values given back) when the
 // last sql.DB using it is closed. currval and lastval are per connection,
 // as in a PostgreSQL session. Errors are *Error values that errors.As
-// turns into *pgconn.PgError with PostgreSQL's SQLSTATE and message.
+// turns into *pgconn.PgError with PostgreSQL's SQLSTATE and message, naming
+// the sequence as the statement did; errors.Is reaches the seqcache error
+// beneath.
 //
 // # Configuration
 //
@@ -52,7 +87,7 @@
 //	namespace       ""        key prefix: one table serves many databases
 //	block_size      1000      values per reservation when a sequence's CACHE is 1
 //	max_block_size  0         let hot sequences (a block used up within 1s) grow their block up to this
-//	schema          public    schema of unqualified sequence names
+//	schema          public    schema of an unqualified name PostgreSQL has nowhere (store-only sequences)
 //	oracle          false     recognise s.NEXTVAL and s.CURRVAL
 //	next_value_for  true      recognise NEXT VALUE FOR s
 //	allow           (all)     comma-separated patterns of managed sequences

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/internal/storeurl"
 	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
@@ -105,13 +105,17 @@ func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), planner: rewrite.NewPlanner(rewrite.Options{
-		DefaultSchema:  cfg.Schema,
+	c := &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), resolver: newResolver(cfg.PlanCache)}
+	c.planner = rewrite.NewPlanner(rewrite.Options{
+		// Unqualified names stay unqualified: each connection resolves them
+		// in its search_path when the statement runs.
+		DefaultSchema:  rewrite.SearchPath,
 		Oracle:         cfg.Oracle,
 		NoNextValueFor: !cfg.NextValueFor,
-		Managed:        func(n rewrite.Name) bool { return cfg.managed(n.Key()) },
+		Managed:        c.manages,
 		CacheSize:      cfg.PlanCache,
-	})}, nil
+	})
+	return c, nil
 }
 
 // dsnConnector adapts a driver without DriverContext.
@@ -177,31 +181,28 @@ func (d *Driver) release(sh *shared) error {
 	return sh.cache.Close(ctx)
 }
 
+// openStore opens cfg's store. A memory store is new here, so shared by
+// the connectors with the same cacheKey only.
 func openStore(cfg Config) (seqcache.Store, error) {
-	u, err := url.Parse(cfg.Store)
+	u, err := storeurl.Parse(cfg.Store)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("seqshim: %w", err)
 	}
-	switch u.Scheme {
-	case "memory":
-		return seqcache.NewMemoryStore(), nil
-	case "dynamodb":
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return dynamo.Open(ctx, dynamo.Options{Table: u.Host, Namespace: cfg.Namespace})
-	}
-	return nil, fmt.Errorf("seqshim: unsupported store %q", cfg.Store)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return storeurl.Open(ctx, u, storeurl.Options{Namespace: cfg.Namespace})
 }
 
 // Connector is a driver.Connector whose connections answer sequence calls
 // from the shared cache. Closing it (sql.DB.Close does) releases the cache.
 type Connector struct {
-	base    driver.Connector
-	driver  *Driver
-	shared  *shared
-	cfg     Config
-	planner *rewrite.Planner
-	catalog *catalog
+	base     driver.Connector
+	driver   *Driver
+	shared   *shared
+	cfg      Config
+	planner  *rewrite.Planner
+	catalog  *catalog
+	resolver *resolver
 
 	importOnce sync.Once
 	importDB   *sql.DB // plain connections to the base driver, for lazy import
@@ -247,16 +248,30 @@ func (c *Connector) Cache() *seqcache.Cache { return c.shared.cache }
 // lazyImport imports the sequence with store key from PostgreSQL, on
 // connections of its own: the caller's may be inside a transaction.
 func (c *Connector) lazyImport(ctx context.Context, key string) error {
-	c.importOnce.Do(func() {
-		c.importDB = sql.OpenDB(unclosable{c.base})
-		c.importDB.SetMaxOpenConns(2)
-	})
-	_, err := migrate.ImportOne(ctx, c.importDB, c.shared.store, key, migrate.Options{
-		Gap:    c.cfg.ImportGap,
+	_, err := migrate.ImportOne(ctx, c.importer(), c.shared.store, key, migrate.Options{
+		Gap:    c.importGap(),
 		Schema: c.cfg.Schema,
 		Logger: slog.Default(),
 	})
 	return err
+}
+
+// importer returns the connections imports use: plain ones to the base
+// driver, since the caller's may be inside a transaction.
+func (c *Connector) importer() *sql.DB {
+	c.importOnce.Do(func() {
+		c.importDB = sql.OpenDB(unclosable{c.base})
+		c.importDB.SetMaxOpenConns(2)
+	})
+	return c.importDB
+}
+
+// importGap is seqshim.import_gap as migrate takes it.
+func (c *Connector) importGap() int64 {
+	if c.cfg.ImportGap == 0 {
+		return migrate.ExactHandover
+	}
+	return c.cfg.ImportGap
 }
 
 // unclosable keeps the import DB's Close from closing the base connector,

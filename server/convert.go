@@ -48,19 +48,18 @@ func blockFromPB(b *pb.Block) seqcache.Block {
 // generic gRPC tooling sees a sensible class; the SQLSTATE itself travels
 // in the SequenceError detail.
 var grpcCodes = map[string]codes.Code{
-	seqcache.CodeUndefinedTable:       codes.NotFound,
-	seqcache.CodeDuplicateTable:       codes.AlreadyExists,
-	seqcache.CodeSequenceLimit:        codes.OutOfRange,
-	seqcache.CodeNumericOutOfRange:    codes.OutOfRange,
-	seqcache.CodeInvalidParameter:     codes.InvalidArgument,
-	seqcache.CodeObjectNotInState:     codes.FailedPrecondition,
-	seqcache.CodeFeatureNotSupported:  codes.Unimplemented,
-	seqcache.CodeConnectionFailure:    codes.Unavailable,
-	seqcache.CodeQueryCanceled:        codes.Canceled,
-	seqcache.CodeInsufficientResource: codes.ResourceExhausted,
-	CodeInvalidAuthorization:          codes.Unauthenticated,
-	CodeInsufficientPrivilege:         codes.PermissionDenied,
-	"08003":                           codes.Unavailable, // seqcache.ErrClosed: the server is stopping
+	seqcache.CodeUndefinedTable:    codes.NotFound,
+	seqcache.CodeDuplicateTable:    codes.AlreadyExists,
+	seqcache.CodeSequenceLimit:     codes.OutOfRange,
+	seqcache.CodeNumericOutOfRange: codes.OutOfRange,
+	seqcache.CodeInvalidParameter:  codes.InvalidArgument,
+	seqcache.CodeObjectNotInState:  codes.FailedPrecondition,
+	seqcache.CodeConnectionFailure: codes.Unavailable,
+	seqcache.CodeQueryCanceled:     codes.Canceled,
+	seqcache.CodeInternalError:     codes.Internal,
+	CodeInvalidAuthorization:       codes.Unauthenticated,
+	CodeInsufficientPrivilege:      codes.PermissionDenied,
+	"08003":                        codes.Unavailable, // seqcache.ErrClosed: the server is stopping
 }
 
 // toStatus turns a store error into a gRPC status error whose detail is

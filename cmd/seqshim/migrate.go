@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/seqshim/seqshim/internal/selector"
 	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -41,7 +42,7 @@ func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
 	fs.StringVar(&f.allow, "allow", os.Getenv("SEQSHIM_ALLOW"), "comma-separated patterns of managed sequences, as seqshim.allow (env SEQSHIM_ALLOW)")
 	fs.StringVar(&f.deny, "deny", os.Getenv("SEQSHIM_DENY"), "comma-separated patterns left to PostgreSQL, as seqshim.deny (env SEQSHIM_DENY)")
 	if withGap {
-		fs.Int64Var(&f.gap, "gap", migrate.DefaultGap, "values between the database's side and the store's")
+		fs.Int64Var(&f.gap, "gap", migrate.DefaultGap, "values between the database's side and the store's; 0 hands over exactly")
 		fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and change nothing")
 		fs.DurationVar(&f.lockTimeout, "lock-timeout", migrate.DefaultLockTimeout, "bound on the wait for a sequence's lock")
 	}
@@ -50,18 +51,25 @@ func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
 
 // options checks the flags and returns the migration options.
 func (f *migrateFlags) options() (migrate.Options, error) {
-	if f.gap < 1 && f.withGap {
-		return migrate.Options{}, fmt.Errorf("%w: -gap %d: want a positive number of values", errUsage, f.gap)
+	if f.gap < 0 && f.withGap {
+		return migrate.Options{}, fmt.Errorf("%w: -gap %d: want 0 (exact handover) or a positive number of values", errUsage, f.gap)
 	}
 	if f.lockTimeout < 0 {
 		return migrate.Options{}, fmt.Errorf("%w: -lock-timeout %s: want a positive duration", errUsage, f.lockTimeout)
 	}
+	gap := f.gap
+	if gap == 0 && f.withGap {
+		gap = migrate.ExactHandover
+	}
 	o := migrate.Options{
-		Gap: f.gap, Schema: f.schema, LockTimeout: f.lockTimeout,
-		Allow: splitList(f.allow), Deny: splitList(f.deny),
+		Gap: gap, Schema: f.schema, LockTimeout: f.lockTimeout,
+		Allow: selector.Split(f.allow), Deny: selector.Split(f.deny),
 		Logger: slog.New(slog.DiscardHandler), // the command prints what happens
 	}
-	for _, name := range splitList(f.only) {
+	if err := (selector.Selector{Allow: o.Allow, Deny: o.Deny}).Validate(); err != nil {
+		return o, fmt.Errorf("%w: -allow/-deny: %v", errUsage, err)
+	}
+	for _, name := range selector.Split(f.only) {
 		key, err := f.key(name)
 		if err != nil {
 			return o, err
@@ -69,16 +77,6 @@ func (f *migrateFlags) options() (migrate.Options, error) {
 		o.Only = append(o.Only, key)
 	}
 	return o, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for p := range strings.SplitSeq(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // openBoth opens the database and the store.
@@ -107,8 +105,12 @@ Creates each database sequence in the store at last_value + gap*increment
 (next value + gap*increment when never called) with the same parameters,
 and caps the database's own sequence just below (ALTER SEQUENCE ... MAXVALUE,
 MINVALUE when descending, NO CYCLE), so that instances still on native
-sequences and instances on seqshim draw from disjoint ranges. Prints the
-plan first; running it again changes nothing.
+sequences and instances on seqshim draw from disjoint ranges. A sequence with
+fewer values left than the gap is split: the database keeps half of what
+remains (a warning says so). -gap 0 hands over exactly: the database's
+sequence stops where it stands and the store continues with the value it
+would have returned next; use it when no instance still draws natively.
+Prints the plan first; running it again changes nothing.
 
 flags:`
 
@@ -193,6 +195,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var overlaps []string
 	for i, s := range states {
 		out[i] = toJSONState(s)
+		if s.Phase == migrate.PhaseDatabaseOnly {
+			out[i].Note += "; `seqshim import -only " + s.Key + "` imports it now"
+		}
 		if s.Overlap {
 			overlaps = append(overlaps, s.Key)
 		}
@@ -277,11 +282,18 @@ func (f *migrateFlags) apply(ctx context.Context, stdout io.Writer, verb string,
 	return perr
 }
 
-// printSteps prints one line per step, then the statements (withSQL) and
-// the warnings.
+// stepFixes are the commands behind the fixes that failed steps name
+// (package migrate names no command).
+const stepFixes = "  fix commands: `seqshim get NAME` shows the store's sequence, `seqshim setval NAME N` moves it, " +
+	"`seqshim drop NAME` removes it, `seqshim import -only NAME` imports again, `seqshim status` compares both sides"
+
+// printSteps prints one line per step, then the statements (withSQL), the
+// warnings and, when a step failed, the commands that carry out fixes.
 func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	failed := false
 	for _, s := range steps {
+		failed = failed || s.Err != nil
 		detail := s.Note
 		if s.Err != nil {
 			detail = s.Err.Error()
@@ -302,6 +314,9 @@ func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
 		if s.Warning != "" {
 			fmt.Fprintf(w, "  WARNING: %s\n", s.Warning)
 		}
+	}
+	if failed {
+		fmt.Fprintln(w, stepFixes)
 	}
 }
 

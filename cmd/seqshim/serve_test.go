@@ -16,7 +16,7 @@ import (
 
 // TestServeHelp: every flag names its environment variable.
 func TestServeHelp(t *testing.T) {
-	code, _, stderr := cli(t, "serve", "-h")
+	code, _, stderr := runCLI(t, "serve", "-h")
 	if code != 0 {
 		t.Fatalf("serve -h: exit %d", code)
 	}
