@@ -1,13 +1,17 @@
 package server_test
 
 import (
+	"database/sql"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	_ "github.com/seqshim/seqshim/driver"
 	"github.com/seqshim/seqshim/seqcache"
 	"github.com/seqshim/seqshim/server"
 )
@@ -155,6 +159,40 @@ func TestProcessRefusals(t *testing.T) {
 	}
 	if sq, _ := f.store.Get(t.Context(), bounded.Name); !sq.Exhausted {
 		t.Fatalf("DynamoDB: %+v, want exhausted", sq)
+	}
+	s.stop()
+}
+
+// TestProcessDriver: the driver with seqshim.store=seqshim://... answers
+// nextval from blocks a server process hands out.
+func TestProcessDriver(t *testing.T) {
+	f := newFixture(t)
+	pgSeq := f.pgTable + "_id_seq"
+	if _, err := f.db.Exec("CREATE SEQUENCE " + pgSeq); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.db.Exec("DROP SEQUENCE IF EXISTS " + pgSeq) })
+	s := startServer(t, "127.0.0.1:0")
+	sep := "?"
+	if strings.Contains(f.pgURL, "?") {
+		sep = "&"
+	}
+	dsn := f.pgURL + sep + "seqshim.store=" + url.QueryEscape(urlOf(s)) + "&seqshim.namespace=" + f.ns + "&seqshim.block_size=10"
+	db, err := sql.Open("seqshim", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want := int64(1); want <= 12; want++ {
+		var got int64
+		if err := db.QueryRow("SELECT nextval('" + pgSeq + "')").Scan(&got); err != nil || got != want {
+			t.Fatalf("nextval = %d, %v; want %d", got, err, want)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.metric("seqshim_server_values_total"); got != 20 {
+		t.Fatalf("the server handed out %v values, want two blocks of 10", got)
 	}
 	s.stop()
 }
