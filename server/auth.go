@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/seqshim/seqshim/server/internal/wire"
 	pb "github.com/seqshim/seqshim/server/seqshimpb"
 )
 
@@ -118,16 +119,16 @@ type namespaced interface{ GetNamespace() string }
 // authorize checks the bearer token of every Sequences call, and that the
 // call's namespace is one the token may use. The health service is open.
 func (s *Server) authorize(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if s.opts.Tokens == nil || !strings.HasPrefix(info.FullMethod, "/"+ServiceName+"/") {
+	if s.opts.Tokens == nil || !strings.HasPrefix(info.FullMethod, "/"+wire.ServiceName+"/") {
 		return handler(ctx, req)
 	}
 	token, ok := bearer(ctx)
 	if !ok {
-		return nil, s.refuse(ctx, info, "missing", CodeInvalidAuthorization, "no bearer token")
+		return nil, s.refuse(ctx, info, "missing", wire.CodeInvalidAuthorization, "no bearer token")
 	}
 	e, ok := s.opts.Tokens.match(token)
 	if !ok {
-		return nil, s.refuse(ctx, info, "invalid", CodeInvalidAuthorization, "invalid bearer token")
+		return nil, s.refuse(ctx, info, "invalid", wire.CodeInvalidAuthorization, "invalid bearer token")
 	}
 	r, isNS := req.(namespaced)
 	if !isNS || !e.allows(r.GetNamespace()) {
@@ -135,7 +136,7 @@ func (s *Server) authorize(ctx context.Context, req any, info *grpc.UnaryServerI
 		if isNS {
 			ns = r.GetNamespace()
 		}
-		return nil, s.refuse(ctx, info, "namespace", CodeInsufficientPrivilege,
+		return nil, s.refuse(ctx, info, "namespace", wire.CodeInsufficientPrivilege,
 			fmt.Sprintf("token not allowed in namespace %q", ns))
 	}
 	return handler(ctx, req)
@@ -151,7 +152,7 @@ func (s *Server) refuse(ctx context.Context, info *grpc.UnaryServerInfo, reason,
 	s.log.Warn("seqshim serve: call refused", "method", info.FullMethod, "peer", from, "reason", reason)
 	s.metrics.refused.WithLabelValues(reason).Inc()
 	c := codes.Unauthenticated
-	if code == CodeInsufficientPrivilege {
+	if code == wire.CodeInsufficientPrivilege {
 		c = codes.PermissionDenied
 	}
 	st, err := status.New(c, msg).WithDetails(&pb.SequenceError{Code: code, Message: msg})
@@ -171,17 +172,3 @@ func bearer(ctx context.Context) ([]byte, bool) {
 	}
 	return nil, false
 }
-
-// tokenCreds attaches a bearer token to every call of a client.
-type tokenCreds struct {
-	header map[string]string
-	secure bool
-}
-
-func (c tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return c.header, nil
-}
-
-// RequireTransportSecurity is false so that loopback tests and sidecars can
-// run in plaintext; over a network, use TLS.
-func (c tokenCreds) RequireTransportSecurity() bool { return c.secure }

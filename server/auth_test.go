@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 func TestParseTokens(t *testing.T) {
@@ -62,19 +63,19 @@ func TestTokens(t *testing.T) {
 	url := "seqshim://" + srv.addr
 	define(t, be.store("billing"), "public.s")
 
-	ok := dial(t, url, DialOptions{Namespace: "billing", Token: "good"})
+	ok := dial(t, url, remote.Options{Namespace: "billing", Token: "good"})
 	if b, err := ok.Reserve(t.Context(), "public.s", 3); err != nil || b.First != 1 {
 		t.Fatalf("with a good token: %+v, %v", b, err)
 	}
 	for _, c := range []struct {
 		token, ns, code, reason string
 	}{
-		{"", "billing", CodeInvalidAuthorization, "missing"},
-		{"bad", "billing", CodeInvalidAuthorization, "invalid"},
-		{"good", "orders", CodeInsufficientPrivilege, "namespace"},
+		{"", "billing", remote.CodeInvalidAuthorization, "missing"},
+		{"bad", "billing", remote.CodeInvalidAuthorization, "invalid"},
+		{"good", "orders", remote.CodeInsufficientPrivilege, "namespace"},
 	} {
-		t.Setenv(DefaultTokenEnv, "")
-		cl := dial(t, url, DialOptions{Namespace: c.ns, Token: c.token})
+		t.Setenv(remote.DefaultTokenEnv, "")
+		cl := dial(t, url, remote.Options{Namespace: c.ns, Token: c.token})
 		_, err := cl.Reserve(t.Context(), "public.s", 1)
 		if seqcache.CodeOf(err) != c.code {
 			t.Errorf("token %q in %q: %v, want SQLSTATE %s", c.token, c.ns, err, c.code)
@@ -101,7 +102,7 @@ func TestTokenFromFile(t *testing.T) {
 	if err := os.WriteFile(f, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := dial(t, "seqshim://"+srv.addr+"?token_file="+f, DialOptions{})
+	c := dial(t, "seqshim://"+srv.addr+"?token_file="+f, remote.Options{})
 	define(t, c, "public.s")
 }
 
@@ -118,7 +119,7 @@ func TestTLS(t *testing.T) {
 	srv := serve(t, be.open, Options{TLS: credentials.NewTLS(cfg)})
 	define(t, be.store(""), "public.s")
 	base := "seqshim://" + srv.addr + "?attempt_timeout=500ms&retry_for=300ms&ca=" + filepath.Join(dir, "ca.pem")
-	good := dial(t, base+"&cert="+filepath.Join(dir, "client.pem")+"&key="+filepath.Join(dir, "client.key"), DialOptions{})
+	good := dial(t, base+"&cert="+filepath.Join(dir, "client.pem")+"&key="+filepath.Join(dir, "client.key"), remote.Options{})
 	if b, err := good.Reserve(t.Context(), "public.s", 2); err != nil || b.First != 1 {
 		t.Fatalf("mutual TLS: %+v, %v", b, err)
 	}
@@ -127,7 +128,7 @@ func TestTLS(t *testing.T) {
 		"no client cert": base,
 		"wrong CA":       "seqshim://" + srv.addr + "?attempt_timeout=500ms&retry_for=300ms&tls=1",
 	} {
-		c := dial(t, url, DialOptions{})
+		c := dial(t, url, remote.Options{})
 		if _, err := c.Reserve(t.Context(), "public.s", 1); !errors.Is(err, seqcache.ErrUnavailable) {
 			t.Errorf("%s: %v, want 08006", name, err)
 		}

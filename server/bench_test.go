@@ -16,6 +16,7 @@ import (
 	"github.com/seqshim/seqshim/internal/testenv"
 	"github.com/seqshim/seqshim/seqcache"
 	"github.com/seqshim/seqshim/server"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -48,9 +49,9 @@ func memBackend() server.Backend {
 	return func(context.Context, string) (seqcache.Store, error) { return st, nil }
 }
 
-func benchClient(b *testing.B, url string) *server.Client {
+func benchClient(b *testing.B, url string) *remote.Store {
 	b.Helper()
-	c, err := server.Dial(url, server.DialOptions{Logger: quiet})
+	c, err := remote.Dial(url, remote.Options{Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func BenchmarkBlocksPerSecond(b *testing.B) {
 				path = filepath.Join(b.TempDir(), "journal.db")
 			}
 			url := "seqshim://" + benchServer(b, memBackend(), path)
-			var clients []*server.Client
+			var clients []*remote.Store
 			for range 8 {
 				clients = append(clients, benchClient(b, url))
 			}

@@ -1,34 +1,24 @@
-// Package server is seqshim's server tier: a gRPC service that hands out
-// blocks of sequence values from a seqcache.Cache held over DynamoDB, and
-// Client, the seqcache.Store that reserves from it.
+// Package server is seqshim's server tier: a gRPC service (seqshimpb) that
+// hands out blocks of sequence values from a seqcache.Cache held over
+// DynamoDB. Its client is package remote.
 //
 // The tier is composition, not special code: a client process's
-// seqcache.Cache sits on a Client; the server's Cache sits on the
+// seqcache.Cache sits on a remote.Store; the server's Cache sits on the
 // dynamo.Store of the call's namespace (through the journal, when there is
 // one). The server reserves large blocks from DynamoDB and hands each
 // client the block size its cache asks for (capped by Options.MaxBlock), so
-// that many processes reach DynamoDB through a few servers.
+// that many processes reach DynamoDB through a few servers. Every value
+// still comes from a conditional reservation in DynamoDB: a value is never
+// handed out twice, whatever servers crash or clients fail over. A
+// server's cache refuses give-backs (the values were drawn from its own
+// blocks): a gap.
 //
-// # Uniqueness
+// # Clients moving between servers
 //
-// Every value comes from a conditional reservation in DynamoDB, made by a
-// server's cache or, when no server answers, by the client's fallback
-// store. A Reserve retried on another server after a lost reply costs a
-// gap; a value is never handed out twice. A server's cache refuses
-// give-backs (the values were drawn from its own blocks); the client gives
-// the tail of a fallback block back to the fallback store, conditionally.
-//
-// # Routing
-//
-// A Client sends its calls to one server picked at random among the
-// healthy ones and stays on it while it answers, so that its values keep
-// increasing. A server that does not answer an attempt within the attempt
-// timeout (1 s) is marked bad, its connection closed and probed with the
-// health service until it answers again; the call goes to another server.
-// Each Reserve carries the client's last block: a server whose cache is
-// behind it (the client came from a server that was ahead) draws its
-// cache past it and keeps the values drawn in a pool for the clients they
-// are past, so values keep increasing per process and none are lost.
+// Each Reserve carries the client's last block. A server whose cache is
+// behind it (the client came from a server that was ahead) draws its cache
+// past it and keeps the values drawn in a pool, handed to the clients they
+// are past: values keep increasing per client process and none are lost.
 //
 // # Journal
 //
@@ -50,7 +40,6 @@
 // outside its token's namespaces with PermissionDenied (42501); both are
 // logged without the token and counted.
 //
-// Errors cross the wire as a SequenceError status detail and are rebuilt
-// as the same *seqcache.Error, so errors.Is(err, seqcache.ErrLimitReached)
-// works on a Client as on any Store.
+// Errors cross the wire as a SequenceError status detail, from which the
+// client rebuilds the same *seqcache.Error.
 package server

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -72,12 +73,12 @@ func serveOn(t testing.TB, addr string, backend Backend, opts Options) *running 
 	return &running{Server: s, addr: lis.Addr().String()}
 }
 
-func dial(t testing.TB, url string, opts DialOptions) *Client {
+func dial(t testing.TB, url string, opts remote.Options) *remote.Store {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
-	c, err := Dial(url, opts)
+	c, err := remote.Dial(url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

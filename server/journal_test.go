@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 // TestJournalRestart: a server killed without giving anything back,
@@ -17,7 +18,7 @@ func TestJournalRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.db")
 	cfg := seqcache.Config{BlockSize: 1000, Logger: quiet, LowWater: 0.01}
 	srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-	c := dial(t, "seqshim://"+srv.addr, DialOptions{})
+	c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 	define(t, c, "public.s")
 	var last int64
 	for range 10 {
@@ -31,7 +32,7 @@ func TestJournalRestart(t *testing.T) {
 	srv.abort() // as SIGKILL: no give-back
 
 	srv2 := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-	c2 := dial(t, "seqshim://"+srv2.addr, DialOptions{})
+	c2 := dial(t, "seqshim://"+srv2.addr, remote.Options{})
 	b, err := c2.Reserve(t.Context(), "public.s", 5)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,7 @@ func TestJournalNoReplayAfterGiveBack(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.db")
 	cfg := seqcache.Config{BlockSize: 1000, Logger: quiet, LowWater: 0.01}
 	srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-	c := dial(t, "seqshim://"+srv.addr, DialOptions{})
+	c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 	define(t, c, "public.s")
 	b, err := c.Reserve(t.Context(), "public.s", 10)
 	if err != nil || b.First != 1 {
@@ -72,7 +73,7 @@ func TestJournalNoReplayAfterGiveBack(t *testing.T) {
 		t.Fatalf("direct reserve %+v, %v", direct, err)
 	}
 	srv2 := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-	c2 := dial(t, "seqshim://"+srv2.addr, DialOptions{})
+	c2 := dial(t, "seqshim://"+srv2.addr, remote.Options{})
 	got, err := c2.Reserve(t.Context(), "public.s", 5)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func TestJournalStaleAfterSetval(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.db")
 	cfg := seqcache.Config{BlockSize: 1000, Logger: quiet, LowWater: 0.01}
 	srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-	c := dial(t, "seqshim://"+srv.addr, DialOptions{})
+	c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 	define(t, c, "public.s")
 	if _, err := c.Reserve(t.Context(), "public.s", 10); err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestJournalStaleAfterSetval(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv2 := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-	c2 := dial(t, "seqshim://"+srv2.addr, DialOptions{})
+	c2 := dial(t, "seqshim://"+srv2.addr, remote.Options{})
 	got, err := c2.Reserve(t.Context(), "public.s", 5)
 	if err != nil || got.First != 5001 {
 		t.Fatalf("after setval behind the journal's back: %+v, %v; want 5001", got, err)
@@ -119,7 +120,7 @@ func TestJournalConcurrent(t *testing.T) {
 		srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 		var stores []seqcache.Store
 		for range 3 {
-			stores = append(stores, dial(t, "seqshim://"+srv.addr+"?retry_for=100ms", DialOptions{}))
+			stores = append(stores, dial(t, "seqshim://"+srv.addr+"?retry_for=100ms", remote.Options{}))
 		}
 		if round == 0 {
 			define(t, stores[0], "public.s")
@@ -142,7 +143,7 @@ func TestJournalGiveBackAfterRestart(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "journal.db")
 		cfg := seqcache.Config{BlockSize: 100, Logger: quiet}
 		srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-		c := dial(t, "seqshim://"+srv.addr, DialOptions{})
+		c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 		define(t, c, "public.s", seqcache.Increment(inc))
 		for range 6 {
 			if _, err := c.Reserve(t.Context(), "public.s", 10); err != nil {
@@ -154,7 +155,7 @@ func TestJournalGiveBackAfterRestart(t *testing.T) {
 		}
 		srv.abort()
 		srv2 := serve(t, be.open, Options{Cache: &cfg, Journal: path})
-		c2 := dial(t, "seqshim://"+srv2.addr, DialOptions{})
+		c2 := dial(t, "seqshim://"+srv2.addr, remote.Options{})
 		b, err := c2.Reserve(t.Context(), "public.s", 10)
 		if err != nil || b.First != 61*inc {
 			t.Fatalf("increment %d: after restart %+v, %v; want to continue at %d", inc, b, err, 61*inc)

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/internal/wire"
 )
 
 // maxPooled bounds the blocks a sequence's pool keeps.
@@ -49,7 +50,7 @@ func (p *pool) take(name string, n int64, after *seqcache.Block) (seqcache.Block
 			case b.Epoch < after.Epoch:
 				continue
 			case b.Epoch == after.Epoch:
-				k = notPast(b, *after)
+				k = wire.NotPast(b, *after)
 			}
 		}
 		if k >= b.Count {

@@ -3,7 +3,12 @@ package server
 import (
 	"testing"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/internal/wire"
+	pb "github.com/seqshim/seqshim/server/seqshimpb"
 )
 
 func TestPool(t *testing.T) {
@@ -51,30 +56,37 @@ func TestPool(t *testing.T) {
 }
 
 // TestClientsMovingKeepIncreasing: clients that move between two servers
-// whose caches stand far apart get increasing values, and the values
-// drawn past by one are handed to the others: nothing lost, nothing twice.
+// whose caches stand far apart, sending their last block as the client
+// store does, get increasing values, and the values drawn past by one
+// server are pooled for the others: nothing lost, nothing twice.
 func TestClientsMovingKeepIncreasing(t *testing.T) {
 	be := newMemBackend()
 	cfg := seqcache.Config{BlockSize: 1000, Logger: quiet}
-	s1 := serve(t, be.open, Options{Cache: &cfg})
-	s2 := serve(t, be.open, Options{Cache: &cfg})
-	url := "seqshim://" + s1.addr + "," + s2.addr
-	a := dial(t, url, DialOptions{})
-	b := dial(t, url, DialOptions{})
-	define(t, a, "public.s")
-	a.current.Store(a.eps[0])
-	b.current.Store(b.eps[1])
-	seen := map[int64]bool{}
-	last := map[*Client]int64{}
-	draw := func(c *Client) {
-		blk, err := c.Reserve(t.Context(), "public.s", 10)
+	var rpcs []pb.SequencesClient
+	var servers []*running
+	for range 2 {
+		srv := serve(t, be.open, Options{Cache: &cfg})
+		conn, err := grpc.NewClient("passthrough:///"+srv.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if blk.First <= last[c] {
-			t.Fatalf("block %+v after %d", blk, last[c])
+		t.Cleanup(func() { conn.Close() })
+		rpcs = append(rpcs, pb.NewSequencesClient(conn))
+		servers = append(servers, srv)
+	}
+	define(t, be.store(""), "public.s")
+	seen := map[int64]bool{}
+	last := make([]*pb.Block, 2) // per client
+	draw := func(client, server int) {
+		resp, err := rpcs[server].Reserve(t.Context(), &pb.ReserveRequest{Name: "public.s", Count: 10, After: last[client]})
+		if err != nil {
+			t.Fatal(err)
 		}
-		last[c] = blk.Last()
+		blk := wire.DecodeBlock(resp)
+		if last[client] != nil && blk.First <= wire.DecodeBlock(last[client]).Last() {
+			t.Fatalf("client %d: block %+v after %+v", client, blk, last[client])
+		}
+		last[client] = resp
 		for i := range blk.Count {
 			if seen[blk.Value(i)] {
 				t.Fatalf("value %d twice", blk.Value(i))
@@ -82,28 +94,28 @@ func TestClientsMovingKeepIncreasing(t *testing.T) {
 			seen[blk.Value(i)] = true
 		}
 	}
-	draw(a) // s1: 1..10 of 1..1000
-	draw(b) // s2: 1001..1010
+	draw(0, 0) // server 0: 1..10 of 1..1000
+	draw(1, 1) // server 1: 1001..1010
 	for i := range 200 {
-		// a moves to s2 and back, b the other way, every few calls.
-		if i%7 == 0 {
-			a.current.Store(a.eps[(i/7)%2])
-			b.current.Store(b.eps[(i/7+1)%2])
-		}
-		draw(a)
-		draw(b)
+		// Client 0 moves to server 1 and back, client 1 the other way,
+		// every few calls.
+		s := (i / 7) % 2
+		draw(0, s)
+		draw(1, 1-s)
 	}
 	sq, _ := be.store("").Get(t.Context(), "public.s")
-	held := int64(0)
-	for _, sp := range []*running{s1, s2} {
-		for _, space := range sp.spaces {
-			for _, bl := range space.pool.blocks["public.s"] {
-				held += bl.Count
+	var pooled int64
+	for _, srv := range servers {
+		for _, sp := range srv.spaces {
+			sp.pool.mu.Lock()
+			for _, bl := range sp.pool.blocks["public.s"] {
+				pooled += bl.Count
 			}
+			sp.pool.mu.Unlock()
 		}
 	}
-	t.Logf("%d values handed out, store at %d, %d in the pools", len(seen), sq.Next, held)
-	if int64(len(seen))+held+2000 < sq.Next-1 {
-		t.Fatalf("%d values handed out and %d pooled, of %d reserved: more than the two caches' blocks lost", len(seen), held, sq.Next-1)
+	t.Logf("%d values handed out, store at %d, %d in the pools", len(seen), sq.Next, pooled)
+	if int64(len(seen))+pooled+2000 < sq.Next-1 {
+		t.Fatalf("%d values handed out and %d pooled, of %d reserved: more than the two caches' blocks lost", len(seen), pooled, sq.Next-1)
 	}
 }

@@ -28,7 +28,7 @@ import (
 	"github.com/seqshim/seqshim/dynamo"
 	"github.com/seqshim/seqshim/internal/testenv"
 	"github.com/seqshim/seqshim/seqcache"
-	"github.com/seqshim/seqshim/server"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 // These tests run seqshim servers as processes (`seqshim serve`, built in
@@ -304,7 +304,7 @@ func clientMain(raw string) int {
 func runClient(cfg clientConfig) (rep clientReport) {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opts := server.DialOptions{Namespace: cfg.Namespace, Logger: quiet}
+	opts := remote.Options{Namespace: cfg.Namespace, Logger: quiet}
 	if cfg.Fallback {
 		fb, err := dynamo.Open(ctx, dynamo.Options{Table: table, Namespace: cfg.Namespace})
 		if err != nil {
@@ -313,7 +313,7 @@ func runClient(cfg clientConfig) (rep clientReport) {
 		}
 		opts.Fallback = fb
 	}
-	cl, err := server.Dial(cfg.URL, opts)
+	cl, err := remote.Dial(cfg.URL, opts)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 		return rep

@@ -14,6 +14,7 @@ import (
 	_ "github.com/seqshim/seqshim/driver"
 	"github.com/seqshim/seqshim/seqcache"
 	"github.com/seqshim/seqshim/server"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 // TestProcessesKillAndStop: 4 client processes × 4 goroutines insert
@@ -110,22 +111,22 @@ func TestProcessRefusals(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0", "-tls-cert", filepath.Join(dir, "server.pem"),
 		"-tls-key", filepath.Join(dir, "server.key"), "-tokens", tokens)
 	secure := urlOf(s) + "?ca=" + filepath.Join(dir, "ca.pem")
-	dial := func(url, token string) *server.Client {
-		c, err := server.Dial(url, server.DialOptions{Namespace: f.ns, Token: token})
+	dial := func(url, token string) *remote.Store {
+		c, err := remote.Dial(url, remote.Options{Namespace: f.ns, Token: token})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	t.Setenv(server.DefaultTokenEnv, "")
+	t.Setenv(remote.DefaultTokenEnv, "")
 	for name, c := range map[string]struct {
-		client *server.Client
+		client *remote.Store
 		code   string
 	}{
-		"missing token": {dial(secure, ""), server.CodeInvalidAuthorization},
-		"wrong token":   {dial(secure, "bad-token"), server.CodeInvalidAuthorization},
-		"other token":   {dial(secure, "other-token"), server.CodeInsufficientPrivilege},
+		"missing token": {dial(secure, ""), remote.CodeInvalidAuthorization},
+		"wrong token":   {dial(secure, "bad-token"), remote.CodeInvalidAuthorization},
+		"other token":   {dial(secure, "other-token"), remote.CodeInsufficientPrivilege},
 		"plaintext":     {dial(urlOf(s)+"?retry_for=300ms", "good-token"), seqcache.CodeConnectionFailure},
 	} {
 		if _, err := c.client.Reserve(t.Context(), f.seq, 1); seqcache.CodeOf(err) != c.code {

@@ -16,13 +16,13 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/seqshim/seqshim/internal/checked"
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/internal/wire"
 	pb "github.com/seqshim/seqshim/server/seqshimpb"
 )
 
 // ServiceName is the gRPC service, also the name its health is reported under.
-const ServiceName = "seqshim.v1.Sequences"
+const ServiceName = wire.ServiceName
 
 // DefaultMaxBlock caps one client reservation.
 const DefaultMaxBlock = 100_000
@@ -240,27 +240,27 @@ func (s *Server) storeStats() seqcache.Stats {
 func (s *Server) Reserve(ctx context.Context, req *pb.ReserveRequest) (*pb.Block, error) {
 	sp, err := s.space(ctx, req.GetNamespace())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	n := min(max(req.GetCount(), 1), s.opts.MaxBlock)
 	var after *seqcache.Block
 	if req.GetAfter().GetCount() > 0 {
-		a := blockFromPB(req.GetAfter())
+		a := wire.DecodeBlock(req.GetAfter())
 		after = &a
 	}
 	b, err := s.reserveAfter(ctx, sp, req.GetName(), n, after)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	if s.journal != nil {
 		if err := s.journal.advance(req.GetNamespace(), req.GetName(), b); err != nil {
 			// Not recorded as handed out: it must not leave (a gap).
 			s.log.Error("seqshim serve: journal write failed; block withheld", "sequence", req.GetName(), "err", err)
-			return nil, toStatus(seqcache.Unavailable(req.GetName(), err))
+			return nil, wire.Status(seqcache.Unavailable(req.GetName(), err))
 		}
 	}
 	s.metrics.handedOut(b.Count)
-	return blockToPB(b), nil
+	return wire.EncodeBlock(b), nil
 }
 
 // maxSkips bounds the reservations a Reserve makes to get past a client's
@@ -283,7 +283,7 @@ func (s *Server) reserveAfter(ctx context.Context, sp *space, name string, n int
 		if err != nil || after == nil {
 			return b, err
 		}
-		k := notPast(b, *after)
+		k := wire.NotPast(b, *after)
 		if k > 0 {
 			s.metrics.pooled.Add(float64(k))
 			s.metrics.dropped.Add(float64(sp.pool.put(name, head(b, k))))
@@ -297,7 +297,7 @@ func (s *Server) reserveAfter(ctx context.Context, sp *space, name string, n int
 			}
 			return b, nil
 		}
-		want = stepsTo(b.Last(), after.Last(), b.Increment)
+		want = wire.StepsTo(b.Last(), after.Last(), b.Increment)
 		if want < 1 {
 			want = n
 		}
@@ -305,46 +305,16 @@ func (s *Server) reserveAfter(ctx context.Context, sp *space, name string, n int
 	return seqcache.Block{}, seqcache.Unavailable(name, errors.New("server cache could not get past the client's last block"))
 }
 
-// notPast counts the leading values of b that are not past after.
-func notPast(b, after seqcache.Block) int64 {
-	if b.Epoch != after.Epoch || b.Increment != after.Increment || b.Count <= 0 {
-		return 0
-	}
-	last := after.Last()
-	if (b.Increment > 0 && b.First > last) || (b.Increment < 0 && b.First < last) {
-		return 0
-	}
-	return min(b.Count, stepsTo(b.First, last, b.Increment)+1)
-}
-
-// stepsTo is how many increments lead from v to w (w not before v),
-// capped at seqcache.MaxNextN.
-func stepsTo(v, w, inc int64) int64 {
-	var span uint64
-	if inc > 0 {
-		if w < v {
-			return 0
-		}
-		span = uint64(w) - uint64(v)
-	} else {
-		if w > v {
-			return 0
-		}
-		span = uint64(v) - uint64(w)
-	}
-	return int64(min(span/checked.Abs(inc), seqcache.MaxNextN))
-}
-
 // GiveBack implements the service. A cache refuses it (the values were
 // drawn from its own blocks): a gap, never a value handed out twice.
 func (s *Server) GiveBack(ctx context.Context, req *pb.GiveBackRequest) (*pb.GiveBackResponse, error) {
 	sp, err := s.space(ctx, req.GetNamespace())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
-	ok, err := sp.front.GiveBack(ctx, req.GetName(), blockFromPB(req.GetTail()))
+	ok, err := sp.front.GiveBack(ctx, req.GetName(), wire.DecodeBlock(req.GetTail()))
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	return &pb.GiveBackResponse{Taken: ok}, nil
 }
@@ -353,22 +323,22 @@ func (s *Server) GiveBack(ctx context.Context, req *pb.GiveBackRequest) (*pb.Giv
 func (s *Server) Get(ctx context.Context, req *pb.NameRequest) (*pb.Sequence, error) {
 	sp, err := s.space(ctx, req.GetNamespace())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	sq, err := sp.front.Get(ctx, req.GetName())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
-	return seqToPB(sq), nil
+	return wire.EncodeSequence(sq), nil
 }
 
 // Create implements the service.
 func (s *Server) Create(ctx context.Context, req *pb.CreateRequest) (*pb.Empty, error) {
 	sp, err := s.space(ctx, req.GetNamespace())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
-	return &pb.Empty{}, toStatus(sp.front.Create(ctx, specFromPB(req.GetSpec())))
+	return &pb.Empty{}, wire.Status(sp.front.Create(ctx, wire.DecodeSpec(req.GetSpec())))
 }
 
 // SetValue implements the service: setval in the store; the server's
@@ -376,26 +346,26 @@ func (s *Server) Create(ctx context.Context, req *pb.CreateRequest) (*pb.Empty, 
 func (s *Server) SetValue(ctx context.Context, req *pb.SetValueRequest) (*pb.Empty, error) {
 	sp, err := s.space(ctx, req.GetNamespace())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	err = sp.front.SetValue(ctx, req.GetName(), req.GetValue(), req.GetCalled())
 	s.metrics.dropped.Add(float64(sp.pool.forget(req.GetName())))
-	return &pb.Empty{}, toStatus(err)
+	return &pb.Empty{}, wire.Status(err)
 }
 
 // List implements the service.
 func (s *Server) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, error) {
 	sp, err := s.space(ctx, req.GetNamespace())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	seqs, err := sp.front.List(ctx)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	out := &pb.ListResponse{Sequences: make([]*pb.Sequence, len(seqs))}
 	for i, sq := range seqs {
-		out.Sequences[i] = seqToPB(sq)
+		out.Sequences[i] = wire.EncodeSequence(sq)
 	}
 	return out, nil
 }
@@ -404,9 +374,9 @@ func (s *Server) List(ctx context.Context, req *pb.ListRequest) (*pb.ListRespons
 func (s *Server) Drop(ctx context.Context, req *pb.NameRequest) (*pb.Empty, error) {
 	sp, err := s.space(ctx, req.GetNamespace())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, wire.Status(err)
 	}
 	err = sp.front.Drop(ctx, req.GetName())
 	s.metrics.dropped.Add(float64(sp.pool.forget(req.GetName())))
-	return &pb.Empty{}, toStatus(err)
+	return &pb.Empty{}, wire.Status(err)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqshim/seqshim/seqcache"
 	"github.com/seqshim/seqshim/seqcache/storetest"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 // TestConformance runs the Store suite on Client → server → MemoryStore:
@@ -19,7 +20,7 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) seqcache.Store {
 		srv := serve(t, newMemBackend().open, Options{})
-		return dial(t, "seqshim://"+srv.addr, DialOptions{Namespace: "conf"})
+		return dial(t, "seqshim://"+srv.addr, remote.Options{Namespace: "conf"})
 	})
 }
 
@@ -27,8 +28,8 @@ func TestConformance(t *testing.T) {
 func TestNamespaces(t *testing.T) {
 	be := newMemBackend()
 	srv := serve(t, be.open, Options{})
-	a := dial(t, "seqshim://"+srv.addr, DialOptions{Namespace: "a"})
-	b := dial(t, "seqshim://"+srv.addr, DialOptions{Namespace: "b"})
+	a := dial(t, "seqshim://"+srv.addr, remote.Options{Namespace: "a"})
+	b := dial(t, "seqshim://"+srv.addr, remote.Options{Namespace: "b"})
 	define(t, a, "public.s")
 	if _, err := b.Get(t.Context(), "public.s"); !errors.Is(err, seqcache.ErrUnknownSequence) {
 		t.Fatalf("namespace b sees a's sequence: %v", err)
@@ -112,7 +113,7 @@ func TestLayeredCaches(t *testing.T) {
 	url := "seqshim://" + s1.addr + "," + s2.addr
 	var stores []seqcache.Store
 	for range 4 {
-		stores = append(stores, dial(t, url, DialOptions{}))
+		stores = append(stores, dial(t, url, remote.Options{}))
 	}
 	define(t, stores[0], "public.ids")
 	top := checkUnique(t, collectValues(t, stores, "public.ids", 4, 500, nil))
@@ -134,10 +135,10 @@ func TestFailoverAndFallback(t *testing.T) {
 	s1 := serve(t, be.open, Options{Cache: &cfg})
 	s2 := serve(t, be.open, Options{Cache: &cfg})
 	url := "seqshim://" + s1.addr + "," + s2.addr + "?attempt_timeout=300ms"
-	var clients []*Client
+	var clients []*remote.Store
 	var stores []seqcache.Store
 	for range 3 {
-		c := dial(t, url, DialOptions{Fallback: be.store("")})
+		c := dial(t, url, remote.Options{Fallback: be.store("")})
 		clients = append(clients, c)
 		stores = append(stores, c)
 	}
@@ -165,45 +166,12 @@ func TestFailoverAndFallback(t *testing.T) {
 	}
 }
 
-// TestSilentServer: a server that accepts connections and never answers
-// (as a stopped process does) is tried once, then avoided.
-func TestSilentServer(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	go func() {
-		for {
-			conn, err := lis.Accept()
-			if err != nil {
-				return
-			}
-			defer conn.Close() // held open, never answered
-		}
-	}()
-	be := newMemBackend()
-	good := serve(t, be.open, Options{})
-	c := dial(t, "seqshim://"+lis.Addr().String()+","+good.addr+"?attempt_timeout=200ms", DialOptions{})
-	c.current.Store(c.eps[0]) // start on the silent one
-	define(t, be.store(""), "public.s")
-	for i := range 20 {
-		b, err := c.Reserve(t.Context(), "public.s", 1)
-		if err != nil || b.First != int64(i+1) {
-			t.Fatalf("reserve %d: %+v, %v", i, b, err)
-		}
-	}
-	if st := c.Stats(); st.Failovers != 1 || st.Attempts != 21 {
-		t.Fatalf("%+v; want the silent server tried once, then avoided", st)
-	}
-}
-
 // TestNoServer: without a fallback, no server means 08006.
 func TestNoServer(t *testing.T) {
 	lis, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := lis.Addr().String()
 	lis.Close()
-	c := dial(t, "seqshim://"+addr+"?retry_for=300ms", DialOptions{})
+	c := dial(t, "seqshim://"+addr+"?retry_for=300ms", remote.Options{})
 	start := time.Now()
 	_, err := c.Reserve(t.Context(), "public.s", 1)
 	if d := time.Since(start); d < 300*time.Millisecond {
@@ -223,7 +191,7 @@ func TestNoServer(t *testing.T) {
 func TestServerCapsBlocks(t *testing.T) {
 	be := newMemBackend()
 	srv := serve(t, be.open, Options{MaxBlock: 10})
-	c := dial(t, "seqshim://"+srv.addr, DialOptions{})
+	c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 	define(t, c, "public.s", seqcache.MaxValue(15))
 	if b, err := c.Reserve(t.Context(), "public.s", 1000); err != nil || b.Count != 10 {
 		t.Fatalf("Reserve(1000) = %+v, %v; want 10 values", b, err)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/seqshim/seqshim/seqcache"
-	"github.com/seqshim/seqshim/server"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 // TestServeHelp: every flag names its environment variable.
@@ -70,7 +70,7 @@ func TestServeRuns(t *testing.T) {
 		}
 	}
 	go io.Copy(io.Discard, pr)
-	c, err := server.Dial("seqshim://"+addrs["listening"], server.DialOptions{})
+	c, err := remote.Dial("seqshim://"+addrs["listening"], remote.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 // and opened here.
 //
 // It is internal because the URL syntax is configuration, not API: a
-// program that wants a store in code calls dynamo.Open, server.Dial or
+// program that wants a store in code calls dynamo.Open, remote.Dial or
 // seqcache.NewMemoryStore. A new scheme is one case in Parse and one in
 // Open; the package that implements it must not import storeurl.
 package storeurl
@@ -16,7 +16,7 @@ import (
 
 	"github.com/seqshim/seqshim/dynamo"
 	"github.com/seqshim/seqshim/seqcache"
-	"github.com/seqshim/seqshim/server"
+	"github.com/seqshim/seqshim/server/remote"
 )
 
 // The schemes Parse accepts.
@@ -27,8 +27,8 @@ const (
 	// Memory is memory://: a new store in process memory, for tests.
 	Memory = "memory"
 	// Seqshim is seqshim://HOST:PORT[,HOST:PORT...][?PARAMS]: seqshim
-	// servers, the server tier (see server.Target for the parameters).
-	Seqshim = server.Scheme
+	// servers, the server tier (see remote.Target for the parameters).
+	Seqshim = remote.Scheme
 )
 
 // Forms is the accepted URLs, for messages.
@@ -68,7 +68,7 @@ func Parse(s string) (URL, error) {
 // parseServers checks a seqshim:// URL and the fallback store it names,
 // which must be a store, not servers.
 func parseServers(s string) (URL, error) {
-	t, err := server.ParseURL(s)
+	t, err := remote.ParseURL(s)
 	if err != nil {
 		return URL{}, err
 	}
@@ -102,7 +102,7 @@ type Options struct {
 
 // Open opens the store u names. Each call to Open on memory:// returns a
 // new, empty store: sharing one is the caller's choice. A seqshim:// store
-// is a *server.Client, to be closed (io.Closer) when its cache is; its
+// is a *remote.Store, to be closed (io.Closer) when its cache is; its
 // fallback is opened here with the same options.
 func Open(ctx context.Context, u URL, opts Options) (seqcache.Store, error) {
 	switch u.Scheme {
@@ -111,7 +111,7 @@ func Open(ctx context.Context, u URL, opts Options) (seqcache.Store, error) {
 	case DynamoDB:
 		return dynamo.Open(ctx, dynamo.Options{Table: u.Table, Namespace: opts.Namespace})
 	case Seqshim:
-		return server.Open(u.Servers, opts.Namespace, func(fallback string) (seqcache.Store, error) {
+		return remote.Open(u.Servers, opts.Namespace, func(fallback string) (seqcache.Store, error) {
 			fu, err := Parse(fallback)
 			if err != nil {
 				return nil, err

@@ -1,4 +1,4 @@
-package server
+package remote
 
 import (
 	"errors"
@@ -47,7 +47,10 @@ func TestOpen(t *testing.T) {
 	if opened != "memory://" {
 		t.Fatalf("fallback opened %q", opened)
 	}
-	define(t, mem, "public.s")
+	spec, _ := seqcache.Define("public.s")
+	if err := mem.Create(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
 	if b, err := c.Reserve(t.Context(), "public.s", 5); err != nil || b.First != 1 || b.Count != 5 {
 		t.Fatalf("Reserve with no server = %+v, %v; want 1..5 from the fallback", b, err)
 	}

@@ -1,8 +1,7 @@
-package server
+package remote
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/url"
@@ -12,10 +11,17 @@ import (
 	"time"
 
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/internal/wire"
 )
 
 // Scheme is the URL scheme of a server-tier store.
 const Scheme = "seqshim"
+
+// SQLSTATEs of the servers' refusals, as PostgreSQL names them.
+const (
+	CodeInvalidAuthorization  = wire.CodeInvalidAuthorization  // no valid token
+	CodeInsufficientPrivilege = wire.CodeInsufficientPrivilege // a token used outside its namespaces
+)
 
 // DefaultTokenEnv is the environment variable a client reads its bearer
 // token from when the URL names no token source.
@@ -135,7 +141,7 @@ func (t Target) TLSConfig() (*tls.Config, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
 	if t.CAFile != "" {
-		pool, err := LoadCertPool(t.CAFile)
+		pool, err := wire.LoadCertPool(t.CAFile)
 		if err != nil {
 			return nil, err
 		}
@@ -151,47 +157,15 @@ func (t Target) TLSConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// LoadCertPool reads PEM certificates into a pool.
-func LoadCertPool(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("seqshim: CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("seqshim: CA %s: no PEM certificate", path)
-	}
-	return pool, nil
-}
-
-// ServerTLS returns the TLS configuration of a server with the given
-// certificate and key; with clientCA, clients must present a certificate
-// signed by it (mutual TLS).
-func ServerTLS(certFile, keyFile, clientCA string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("seqshim serve: certificate: %w", err)
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	if clientCA != "" {
-		pool, err := LoadCertPool(clientCA)
-		if err != nil {
-			return nil, err
-		}
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
-	}
-	return cfg, nil
-}
-
 // Open is what a store opener calls for a seqshim:// URL: it parses the
 // URL, opens the fallback store the URL names (if any) with openFallback,
 // normally the opener itself, and dials the servers with namespace.
-func Open(rawURL, namespace string, openFallback func(rawURL string) (seqcache.Store, error)) (*Client, error) {
+func Open(rawURL, namespace string, openFallback func(rawURL string) (seqcache.Store, error)) (*Store, error) {
 	t, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	opts := DialOptions{Namespace: namespace}
+	opts := Options{Namespace: namespace}
 	if t.Fallback != "" {
 		if strings.HasPrefix(t.Fallback, Scheme+":") {
 			return nil, fmt.Errorf("seqshim: store %q: the fallback must be a store, not servers", rawURL)

@@ -1,4 +1,4 @@
-package server
+package remote
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server/internal/wire"
 	pb "github.com/seqshim/seqshim/server/seqshimpb"
 )
 
@@ -39,8 +40,8 @@ const writeTimeout = 10 * time.Second
 // probeEvery is how often a bad server is probed for health.
 const probeEvery = 250 * time.Millisecond
 
-// DialOptions configure a Client. Fields left zero take the URL's values.
-type DialOptions struct {
+// Options configure a Store. Fields left zero take the URL's values.
+type Options struct {
 	// Namespace is sent with every call: the server's store for it is the
 	// DynamoDB store with that namespace.
 	Namespace string
@@ -63,14 +64,14 @@ type DialOptions struct {
 	Logger *slog.Logger
 }
 
-// ClientStats counts what a Client did.
-type ClientStats struct {
+// Stats counts what a Store did.
+type Stats struct {
 	Attempts  int64 // calls sent to a server
 	Failovers int64 // attempts that failed on a server that did not answer
 	Fallbacks int64 // calls answered by the fallback store
 }
 
-// Client is a seqcache.Store whose calls go to seqshim servers: to one
+// Store is a seqcache.Store whose calls go to seqshim servers: to one
 // server picked at random among the healthy ones, kept while it answers
 // (a client that switched server at every call would get values from
 // several servers' blocks in turn, not increasing); a server that does
@@ -83,7 +84,7 @@ type ClientStats struct {
 // Uniqueness does not depend on the servers: every block comes from a
 // conditional reservation in DynamoDB, by a server's cache or by the
 // fallback. A retried Reserve whose first reply was lost costs a gap.
-type Client struct {
+type Store struct {
 	ns       string
 	eps      []*endpoint
 	fallback seqcache.Store
@@ -105,7 +106,7 @@ type Client struct {
 	attempts, failovers, fallbacks atomic.Int64
 }
 
-var _ seqcache.Store = (*Client)(nil)
+var _ seqcache.Store = (*Store)(nil)
 
 type endpoint struct {
 	addr string
@@ -115,9 +116,9 @@ type endpoint struct {
 	conn *grpc.ClientConn
 }
 
-// Dial returns a Client for a seqshim:// URL (see Target). It does not
+// Dial returns a Store for a seqshim:// URL (see Target). It does not
 // wait for the servers: connections are made on first use.
-func Dial(rawURL string, opts DialOptions) (*Client, error) {
+func Dial(rawURL string, opts Options) (*Store, error) {
 	t, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -126,7 +127,7 @@ func Dial(rawURL string, opts DialOptions) (*Client, error) {
 }
 
 // DialTarget is Dial with a parsed URL.
-func DialTarget(t Target, opts DialOptions) (*Client, error) {
+func DialTarget(t Target, opts Options) (*Store, error) {
 	if len(t.Addrs) == 0 {
 		return nil, errors.New("seqshim: no server address")
 	}
@@ -177,7 +178,7 @@ func DialTarget(t Target, opts DialOptions) (*Client, error) {
 		dial = append(dial, grpc.WithPerRPCCredentials(tokenCreds{header: map[string]string{"authorization": "Bearer " + opts.Token}}))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Client{ns: opts.Namespace, fallback: opts.Fallback, attempt: opts.AttemptTimeout, retryFor: opts.RetryFor, log: opts.Logger,
+	c := &Store{ns: opts.Namespace, fallback: opts.Fallback, attempt: opts.AttemptTimeout, retryFor: opts.RetryFor, log: opts.Logger,
 		dial: dial, ctx: ctx, cancel: cancel, fbBlocks: map[string]seqcache.Block{}, last: map[string]seqcache.Block{}}
 	for _, addr := range t.Addrs {
 		ep := &endpoint{addr: addr}
@@ -191,7 +192,7 @@ func DialTarget(t Target, opts DialOptions) (*Client, error) {
 }
 
 // Close closes the connections. The fallback store is the caller's.
-func (c *Client) Close() error {
+func (c *Store) Close() error {
 	c.cancel()
 	c.probes.Wait()
 	var errs []error
@@ -204,8 +205,8 @@ func (c *Client) Close() error {
 }
 
 // Stats returns the client's counters.
-func (c *Client) Stats() ClientStats {
-	return ClientStats{Attempts: c.attempts.Load(), Failovers: c.failovers.Load(), Fallbacks: c.fallbacks.Load()}
+func (c *Store) Stats() Stats {
+	return Stats{Attempts: c.attempts.Load(), Failovers: c.failovers.Load(), Fallbacks: c.fallbacks.Load()}
 }
 
 func (ep *endpoint) rpc() pb.SequencesClient {
@@ -226,7 +227,7 @@ func (ep *endpoint) usable() bool {
 // order returns the servers to try: the current one if usable, the other
 // usable ones in random order, then (when every attempt must be made) the
 // others, also shuffled.
-func (c *Client) order(all bool) []*endpoint {
+func (c *Store) order(all bool) []*endpoint {
 	var good, bad []*endpoint
 	cur := c.current.Load()
 	for _, ep := range c.eps {
@@ -249,7 +250,7 @@ func (c *Client) order(all bool) []*endpoint {
 
 // markBad closes a server's connection, opens a fresh one and probes it
 // until the server reports SERVING.
-func (c *Client) markBad(ep *endpoint, err error) {
+func (c *Store) markBad(ep *endpoint, err error) {
 	if !ep.bad.CompareAndSwap(false, true) {
 		return
 	}
@@ -264,7 +265,7 @@ func (c *Client) markBad(ep *endpoint, err error) {
 	c.probes.Go(func() { c.probe(ep) })
 }
 
-func (c *Client) probe(ep *endpoint) {
+func (c *Store) probe(ep *endpoint) {
 	t := time.NewTicker(probeEvery)
 	defer t.Stop()
 	for {
@@ -277,7 +278,7 @@ func (c *Client) probe(ep *endpoint) {
 		h := healthpb.NewHealthClient(ep.conn)
 		ep.mu.Unlock()
 		ctx, cancel := context.WithTimeout(c.ctx, c.attempt)
-		r, err := h.Check(ctx, &healthpb.HealthCheckRequest{Service: ServiceName})
+		r, err := h.Check(ctx, &healthpb.HealthCheckRequest{Service: wire.ServiceName})
 		cancel()
 		if err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING {
 			ep.bad.Store(false)
@@ -292,7 +293,7 @@ func (c *Client) probe(ep *endpoint) {
 // one, every server again until RetryFor has passed, so that a client
 // rides out a server's restart; without retry the call is sent to one
 // server only, or to the fallback when no server is usable.
-func call[T any](ctx context.Context, c *Client, name string, retry bool,
+func call[T any](ctx context.Context, c *Store, name string, retry bool,
 	send func(context.Context, pb.SequencesClient) (T, error), fallback func(context.Context) (T, error)) (T, error) {
 	var zero T
 	giveUp := time.Now().Add(c.retryFor)
@@ -317,7 +318,7 @@ func call[T any](ctx context.Context, c *Client, name string, retry bool,
 				c.current.Store(ep)
 				return r, nil
 			}
-			se := fromStatus(err)
+			se := wire.ErrorOf(err)
 			if se != nil && se.Code != seqcache.CodeConnectionFailure {
 				return zero, se // an answer: the same from any server
 			}
@@ -365,17 +366,17 @@ func ctxError(name string, err error) error {
 // Reserve implements seqcache.Store. It sends the sequence's last block,
 // so that a server behind it skips forward: values keep increasing in the
 // process when it moves between servers.
-func (c *Client) Reserve(ctx context.Context, name string, n int64) (seqcache.Block, error) {
+func (c *Store) Reserve(ctx context.Context, name string, n int64) (seqcache.Block, error) {
 	c.mu.Lock()
 	last, hasLast := c.last[name]
 	c.mu.Unlock()
 	var after *pb.Block
 	if hasLast {
-		after = blockToPB(last)
+		after = wire.EncodeBlock(last)
 	}
 	b, err := call(ctx, c, name, true, func(ctx context.Context, r pb.SequencesClient) (seqcache.Block, error) {
 		b, err := r.Reserve(ctx, &pb.ReserveRequest{Namespace: c.ns, Name: name, Count: n, After: after})
-		return blockFromPB(b), err
+		return wire.DecodeBlock(b), err
 	}, func(ctx context.Context) (seqcache.Block, error) {
 		b, err := c.fallback.Reserve(ctx, name, n)
 		if err == nil {
@@ -387,7 +388,7 @@ func (c *Client) Reserve(ctx context.Context, name string, n int64) (seqcache.Bl
 	})
 	if err == nil {
 		c.mu.Lock()
-		if l, ok := c.last[name]; !ok || notPast(b, l) < b.Count {
+		if l, ok := c.last[name]; !ok || wire.NotPast(b, l) < b.Count {
 			c.last[name] = b
 		}
 		c.mu.Unlock()
@@ -397,7 +398,7 @@ func (c *Client) Reserve(ctx context.Context, name string, n int64) (seqcache.Bl
 
 // forget drops what the client remembers of a sequence: after setval the
 // next values may lawfully be lower.
-func (c *Client) forget(name string) {
+func (c *Store) forget(name string) {
 	c.mu.Lock()
 	delete(c.last, name)
 	delete(c.fbBlocks, name)
@@ -407,7 +408,7 @@ func (c *Client) forget(name string) {
 // GiveBack implements seqcache.Store: a tail of the fallback's last block
 // goes back to the fallback; any other to a server, whose cache refuses it
 // (a gap) unless the server passes give-backs to its store.
-func (c *Client) GiveBack(ctx context.Context, name string, tail seqcache.Block) (bool, error) {
+func (c *Store) GiveBack(ctx context.Context, name string, tail seqcache.Block) (bool, error) {
 	if tail.Count <= 0 {
 		return false, nil
 	}
@@ -420,7 +421,7 @@ func (c *Client) GiveBack(ctx context.Context, name string, tail seqcache.Block)
 		taken, err = c.fallback.GiveBack(ctx, name, tail)
 	} else {
 		taken, err = call(ctx, c, name, false, func(ctx context.Context, r pb.SequencesClient) (bool, error) {
-			resp, err := r.GiveBack(ctx, &pb.GiveBackRequest{Namespace: c.ns, Name: name, Tail: blockToPB(tail)})
+			resp, err := r.GiveBack(ctx, &pb.GiveBackRequest{Namespace: c.ns, Name: name, Tail: wire.EncodeBlock(tail)})
 			return resp.GetTaken(), err
 		}, func(context.Context) (bool, error) { return false, nil })
 	}
@@ -432,14 +433,14 @@ func (c *Client) GiveBack(ctx context.Context, name string, tail seqcache.Block)
 
 // givenBack shortens the last block of a sequence to end before tail,
 // which the store took back: it may hand those values out again.
-func (c *Client) givenBack(name string, tail seqcache.Block) {
+func (c *Store) givenBack(name string, tail seqcache.Block) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l, ok := c.last[name]
 	if !ok || l.Epoch != tail.Epoch || !l.Contains(tail.First) {
 		return
 	}
-	if l.Count = stepsTo(l.First, tail.First, l.Increment); l.Count <= 0 {
+	if l.Count = wire.StepsTo(l.First, tail.First, l.Increment); l.Count <= 0 {
 		delete(c.last, name)
 		return
 	}
@@ -447,15 +448,15 @@ func (c *Client) givenBack(name string, tail seqcache.Block) {
 }
 
 // Get implements seqcache.Store.
-func (c *Client) Get(ctx context.Context, name string) (seqcache.Sequence, error) {
+func (c *Store) Get(ctx context.Context, name string) (seqcache.Sequence, error) {
 	return call(ctx, c, name, true, func(ctx context.Context, r pb.SequencesClient) (seqcache.Sequence, error) {
 		sq, err := r.Get(ctx, &pb.NameRequest{Namespace: c.ns, Name: name})
-		return seqFromPB(sq), err
+		return wire.DecodeSequence(sq), err
 	}, func(ctx context.Context) (seqcache.Sequence, error) { return c.fallback.Get(ctx, name) })
 }
 
 // List implements seqcache.Store.
-func (c *Client) List(ctx context.Context) ([]seqcache.Sequence, error) {
+func (c *Store) List(ctx context.Context) ([]seqcache.Sequence, error) {
 	return call(ctx, c, "", true, func(ctx context.Context, r pb.SequencesClient) ([]seqcache.Sequence, error) {
 		resp, err := r.List(ctx, &pb.ListRequest{Namespace: c.ns})
 		if err != nil {
@@ -463,16 +464,16 @@ func (c *Client) List(ctx context.Context) ([]seqcache.Sequence, error) {
 		}
 		out := make([]seqcache.Sequence, len(resp.GetSequences()))
 		for i, sq := range resp.GetSequences() {
-			out[i] = seqFromPB(sq)
+			out[i] = wire.DecodeSequence(sq)
 		}
 		return out, nil
 	}, func(ctx context.Context) ([]seqcache.Sequence, error) { return c.fallback.List(ctx) })
 }
 
 // Create implements seqcache.Store.
-func (c *Client) Create(ctx context.Context, spec seqcache.Spec) error {
+func (c *Store) Create(ctx context.Context, spec seqcache.Spec) error {
 	_, err := call(ctx, c, spec.Name, false, func(ctx context.Context, r pb.SequencesClient) (*pb.Empty, error) {
-		return r.Create(ctx, &pb.CreateRequest{Namespace: c.ns, Spec: specToPB(spec)})
+		return r.Create(ctx, &pb.CreateRequest{Namespace: c.ns, Spec: wire.EncodeSpec(spec)})
 	}, func(ctx context.Context) (*pb.Empty, error) { return nil, c.fallback.Create(ctx, spec) })
 	return err
 }
@@ -480,7 +481,7 @@ func (c *Client) Create(ctx context.Context, spec seqcache.Spec) error {
 // SetValue implements seqcache.Store. The server's cache forgets what it
 // held; other servers' caches keep their blocks, as other processes'
 // caches do.
-func (c *Client) SetValue(ctx context.Context, name string, v int64, called bool) error {
+func (c *Store) SetValue(ctx context.Context, name string, v int64, called bool) error {
 	_, err := call(ctx, c, name, false, func(ctx context.Context, r pb.SequencesClient) (*pb.Empty, error) {
 		return r.SetValue(ctx, &pb.SetValueRequest{Namespace: c.ns, Name: name, Value: v, Called: called})
 	}, func(ctx context.Context) (*pb.Empty, error) { return nil, c.fallback.SetValue(ctx, name, v, called) })
@@ -489,10 +490,23 @@ func (c *Client) SetValue(ctx context.Context, name string, v int64, called bool
 }
 
 // Drop implements seqcache.Store.
-func (c *Client) Drop(ctx context.Context, name string) error {
+func (c *Store) Drop(ctx context.Context, name string) error {
 	_, err := call(ctx, c, name, false, func(ctx context.Context, r pb.SequencesClient) (*pb.Empty, error) {
 		return r.Drop(ctx, &pb.NameRequest{Namespace: c.ns, Name: name})
 	}, func(ctx context.Context) (*pb.Empty, error) { return nil, c.fallback.Drop(ctx, name) })
 	c.forget(name)
 	return err
 }
+
+// tokenCreds attaches a bearer token to every call.
+type tokenCreds struct {
+	header map[string]string
+}
+
+func (c tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return c.header, nil
+}
+
+// RequireTransportSecurity is false so that loopback tests and sidecars can
+// run in plaintext; over a network, use TLS.
+func (c tokenCreds) RequireTransportSecurity() bool { return false }

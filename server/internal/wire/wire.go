@@ -1,12 +1,19 @@
-package server
+// Package wire is what the seqshim server and its client share: the
+// conversions between seqcache's types and the protocol's, errors carried
+// as status details, and the block arithmetic of Reserve's after.
+package wire
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"os"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/seqshim/seqshim/internal/checked"
 	"github.com/seqshim/seqshim/seqcache"
 	pb "github.com/seqshim/seqshim/server/seqshimpb"
 )
@@ -17,30 +24,30 @@ const (
 	CodeInsufficientPrivilege = "42501" // a token used outside its namespaces
 )
 
-func specToPB(s seqcache.Spec) *pb.Spec {
+func EncodeSpec(s seqcache.Spec) *pb.Spec {
 	return &pb.Spec{Name: s.Name, Start: s.Start, Increment: s.Increment, MinValue: s.MinValue,
 		MaxValue: s.MaxValue, Cycle: s.Cycle, Cache: s.Cache, Ordered: s.Ordered}
 }
 
-func specFromPB(s *pb.Spec) seqcache.Spec {
+func DecodeSpec(s *pb.Spec) seqcache.Spec {
 	return seqcache.Spec{Name: s.GetName(), Start: s.GetStart(), Increment: s.GetIncrement(),
 		MinValue: s.GetMinValue(), MaxValue: s.GetMaxValue(), Cycle: s.GetCycle(),
 		Cache: s.GetCache(), Ordered: s.GetOrdered()}
 }
 
-func seqToPB(s seqcache.Sequence) *pb.Sequence {
-	return &pb.Sequence{Spec: specToPB(s.Spec), Next: s.Next, Exhausted: s.Exhausted, Epoch: s.Epoch}
+func EncodeSequence(s seqcache.Sequence) *pb.Sequence {
+	return &pb.Sequence{Spec: EncodeSpec(s.Spec), Next: s.Next, Exhausted: s.Exhausted, Epoch: s.Epoch}
 }
 
-func seqFromPB(s *pb.Sequence) seqcache.Sequence {
-	return seqcache.Sequence{Spec: specFromPB(s.GetSpec()), Next: s.GetNext(), Exhausted: s.GetExhausted(), Epoch: s.GetEpoch()}
+func DecodeSequence(s *pb.Sequence) seqcache.Sequence {
+	return seqcache.Sequence{Spec: DecodeSpec(s.GetSpec()), Next: s.GetNext(), Exhausted: s.GetExhausted(), Epoch: s.GetEpoch()}
 }
 
-func blockToPB(b seqcache.Block) *pb.Block {
+func EncodeBlock(b seqcache.Block) *pb.Block {
 	return &pb.Block{First: b.First, Count: b.Count, Increment: b.Increment, Epoch: b.Epoch}
 }
 
-func blockFromPB(b *pb.Block) seqcache.Block {
+func DecodeBlock(b *pb.Block) seqcache.Block {
 	return seqcache.Block{First: b.GetFirst(), Count: b.GetCount(), Increment: b.GetIncrement(), Epoch: b.GetEpoch()}
 }
 
@@ -62,9 +69,9 @@ var grpcCodes = map[string]codes.Code{
 	"08003":                        codes.Unavailable, // seqcache.ErrClosed: the server is stopping
 }
 
-// toStatus turns a store error into a gRPC status error whose detail is
+// Status turns a store error into a gRPC status error whose detail is
 // the *seqcache.Error, cause flattened into its text.
-func toStatus(err error) error {
+func Status(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -102,9 +109,9 @@ func joinDetail(a, b string) string {
 	return a + ": " + b
 }
 
-// fromStatus rebuilds the *seqcache.Error a server sent, or returns nil
+// ErrorOf rebuilds the *seqcache.Error a server sent, or returns nil
 // when err carries none (a transport failure, not an answer).
-func fromStatus(err error) *seqcache.Error {
+func ErrorOf(err error) *seqcache.Error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return nil
@@ -116,4 +123,51 @@ func fromStatus(err error) *seqcache.Error {
 		}
 	}
 	return nil
+}
+
+// ServiceName is the gRPC service, also the name its health is reported under.
+const ServiceName = "seqshim.v1.Sequences"
+
+// NotPast counts the leading values of b that are not past after (none
+// when b is of another epoch or increment).
+func NotPast(b, after seqcache.Block) int64 {
+	if b.Epoch != after.Epoch || b.Increment != after.Increment || b.Count <= 0 {
+		return 0
+	}
+	last := after.Last()
+	if (b.Increment > 0 && b.First > last) || (b.Increment < 0 && b.First < last) {
+		return 0
+	}
+	return min(b.Count, StepsTo(b.First, last, b.Increment)+1)
+}
+
+// StepsTo is how many increments lead from v to w (w not before v),
+// capped at seqcache.MaxNextN.
+func StepsTo(v, w, inc int64) int64 {
+	var span uint64
+	if inc > 0 {
+		if w < v {
+			return 0
+		}
+		span = uint64(w) - uint64(v)
+	} else {
+		if w > v {
+			return 0
+		}
+		span = uint64(v) - uint64(w)
+	}
+	return int64(min(span/checked.Abs(inc), seqcache.MaxNextN))
+}
+
+// LoadCertPool reads PEM certificates into a pool.
+func LoadCertPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seqshim: CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("seqshim: CA %s: no PEM certificate", path)
+	}
+	return pool, nil
 }
