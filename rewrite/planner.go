@@ -27,6 +27,9 @@ type Options struct {
 	Managed func(seq Name) bool
 	// CacheSize is the number of plans kept (1024 if 0, no cache if < 0).
 	CacheSize int
+	// Dialect is the SQL the planner reads: PostgreSQL (the zero value) or
+	// MySQL (MariaDB); DefaultSchema is then the connection's database.
+	Dialect Dialect
 }
 
 // DefaultCacheSize is the plan cache size when Options.CacheSize is 0.
@@ -84,6 +87,9 @@ var statePool = sync.Pool{New: func() any {
 
 // plan plans sql without the cache.
 func (p *Planner) plan(sql string) *Plan {
+	if p.opts.Dialect == MySQL {
+		return planMySQL(sql, &p.opts)
+	}
 	st := statePool.Get().(*planState)
 	toks, maxParam, ok := lex(sql, st.toks[:0])
 	var pl *Plan
