@@ -10,17 +10,17 @@ import (
 type myKind uint8
 
 const (
-	myWord    myKind = iota + 1 // unquoted identifier or key word
-	myQIdent                    // `quoted identifier`
-	myString                    // '...' or "..." (ANSI_QUOTES off)
-	myNumber                    // numeric constant
-	myParam                     // ? placeholder
-	myOp                        // any other operator or punctuation
-	myLParen                    // (
-	myRParen                    // )
-	myComma                     // ,
-	mySemi                      // ;
-	myDot                       // .
+	myWord   myKind = iota + 1 // unquoted identifier or key word
+	myQIdent                   // `quoted identifier`
+	myString                   // '...' or "..." (ANSI_QUOTES off)
+	myNumber                   // numeric constant
+	myParam                    // ? placeholder
+	myOp                       // any other operator or punctuation
+	myLParen                   // (
+	myRParen                   // )
+	myComma                    // ,
+	mySemi                     // ;
+	myDot                      // .
 )
 
 // myToken is one token of a MySQL text: its class, its byte range in the
