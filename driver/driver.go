@@ -41,6 +41,11 @@ type Driver struct {
 	base      driver.Driver
 	defaults  Config
 	lookupEnv func(string) (string, bool)
+	dialect   rewrite.Dialect
+	// caches is the driver whose cache registry this one uses: the
+	// "seqshim-mysql" driver shares the caches of "seqshim", so that a
+	// process has one cache per store whichever driver opens it.
+	caches *Driver
 
 	mu     sync.Mutex
 	shared map[string]*shared // one cache per process and store
@@ -69,12 +74,15 @@ func (d *Driver) Open(dsn string) (driver.Conn, error) {
 // parameters out of dsn, checks the configuration, and opens the base
 // driver's connector with the rest.
 func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
-	rest, params, err := splitDSN(dsn)
+	rest, params, err := d.splitDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := d.defaults.resolve(params, d.lookupEnv)
 	if err != nil {
+		return nil, err
+	}
+	if cfg, err = d.dialectConfig(cfg, rest); err != nil {
 		return nil, err
 	}
 	var base driver.Connector
@@ -101,7 +109,7 @@ func NewConnector(base driver.Connector, cfg Config) (driver.Connector, error) {
 }
 
 func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error) {
-	sh, err := d.acquire(cfg)
+	sh, err := d.registry().acquire(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +119,16 @@ func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error
 		NoNextValueFor: !cfg.NextValueFor,
 		Managed:        func(n rewrite.Name) bool { return cfg.managed(n.Key()) },
 		CacheSize:      cfg.PlanCache,
+		Dialect:        d.dialect,
 	})}, nil
+}
+
+// registry returns the driver that holds the caches d uses.
+func (d *Driver) registry() *Driver {
+	if d.caches != nil {
+		return d.caches
+	}
+	return d
 }
 
 // dsnConnector adapts a driver without DriverContext.
@@ -218,6 +235,9 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.driver.dialect == rewrite.MySQL {
+		return newMyConn(c, inner), nil
+	}
 	return newConn(c, inner), nil
 }
 
@@ -235,7 +255,7 @@ func (c *Connector) Close() error {
 		if cl, ok := c.base.(io.Closer); ok {
 			errs = append(errs, cl.Close())
 		}
-		errs = append(errs, c.driver.release(c.shared))
+		errs = append(errs, c.driver.registry().release(c.shared))
 		c.closeErr = errors.Join(errs...)
 	})
 	return c.closeErr

@@ -323,10 +323,17 @@ func (a *myAnalyzer) funcCall(i int, cs *myCallSite) bool {
 		return false
 	}
 	if cs.fn == Setval {
-		cs.value = a.intArg(cs, args[1][0], args[1][1])
+		// MariaDB's grammar takes constants only; anything else is its
+		// syntax error, left to the server.
+		var ok bool
+		if cs.value, ok = a.intArg(args[1][0], args[1][1]); !ok {
+			return false
+		}
 		cs.used = Arg{Bool: true}
 		if len(args) >= 3 {
-			cs.used = a.boolArg(cs, args[2][0], args[2][1])
+			if cs.used, ok = a.boolArg(args[2][0], args[2][1]); !ok {
+				return false
+			}
 		}
 		if len(args) == 4 && cs.bad == "" {
 			cs.bad = a.text(cs) + " gives a round; a round lets SETVAL move a sequence back, and seqshim never moves a sequence back while other processes may hold its values: stop every instance and use `seqshim setval`"
@@ -370,59 +377,36 @@ func (a *myAnalyzer) name(cs *myCallSite, lo, hi int) bool {
 	return true
 }
 
-// intArg reads SETVAL's value: an optionally signed integer or ?.
-func (a *myAnalyzer) intArg(cs *myCallSite, lo, hi int) Arg {
+// intArg reads SETVAL's value: an optionally signed integer.
+func (a *myAnalyzer) intArg(lo, hi int) (Arg, bool) {
 	t := &a.toks[lo]
+	num := ""
 	switch {
-	case hi == lo+1 && t.kind == myParam:
-		return Arg{Param: a.paramIndex(lo)}
 	case hi == lo+1 && t.kind == myNumber:
-		if v, err := strconv.ParseInt(t.text, 10, 64); err == nil {
-			return Arg{Int: v}
-		}
+		num = t.text
 	case hi == lo+2 && t.kind == myOp && (t.text == "-" || t.text == "+") && a.toks[lo+1].kind == myNumber:
-		if v, err := strconv.ParseInt(t.text+a.toks[lo+1].text, 10, 64); err == nil {
-			return Arg{Int: v}
-		}
+		num = t.text + a.toks[lo+1].text
 	}
-	if cs.bad == "" {
-		cs.bad = a.text(cs) + " computes SETVAL's value in SQL; seqshim needs an integer constant or a parameter: compute the value first and pass it as a parameter"
-	}
-	return Arg{}
+	v, err := strconv.ParseInt(num, 10, 64)
+	return Arg{Int: v}, err == nil
 }
 
-// boolArg reads SETVAL's is_used: an integer, TRUE, FALSE or ?.
-func (a *myAnalyzer) boolArg(cs *myCallSite, lo, hi int) Arg {
+// boolArg reads SETVAL's is_used: an integer, TRUE or FALSE.
+func (a *myAnalyzer) boolArg(lo, hi int) (Arg, bool) {
 	t := &a.toks[lo]
 	if hi == lo+1 {
 		switch {
-		case t.kind == myParam:
-			return Arg{Param: a.paramIndex(lo)}
 		case t.kind == myWord && t.kw == myTrue:
-			return Arg{Bool: true}
+			return Arg{Bool: true}, true
 		case t.kind == myWord && t.kw == myFalse:
-			return Arg{}
+			return Arg{}, true
 		case t.kind == myNumber:
 			if v, err := strconv.ParseInt(t.text, 10, 64); err == nil {
-				return Arg{Bool: v != 0}
+				return Arg{Bool: v != 0}, true
 			}
 		}
 	}
-	if cs.bad == "" {
-		cs.bad = a.text(cs) + " computes SETVAL's is_used in SQL; seqshim needs 0, 1, TRUE, FALSE or a parameter"
-	}
-	return Arg{}
-}
-
-// paramIndex returns the position (from 1) of the ? at token i.
-func (a *myAnalyzer) paramIndex(i int) int {
-	n := 0
-	for j := 0; j <= i; j++ {
-		if a.toks[j].kind == myParam {
-			n++
-		}
-	}
-	return n
+	return Arg{}, false
 }
 
 // text returns the call's text as written, shortened when long.

@@ -115,6 +115,9 @@ func (l *myLexer) run(from, to int, exec bool) bool {
 			continue
 		}
 		t := myToken{kind: kind, start: start, end: end, text: string(val), exec: exec}
+		if val == nil {
+			t.text = text[start:end] // operators and punctuation carry no value
+		}
 		if kind == myWord {
 			t.kw = myKeywordOf(t.text)
 		}

@@ -59,13 +59,6 @@ func (a *myAnalyzer) classify(lo, hi, c0, c1 int) verdict {
 			return v
 		}
 	}
-	for ci := c0; ci < c1; ci++ {
-		cs := &a.calls[ci]
-		if cs.managed && (cs.value.Param > 0 || cs.used.Param > 0) {
-			return refuse(a.text(cs) + " takes SETVAL's arguments from parameters inside a larger statement; seqshim answers that only in a statement made of sequence calls alone: run SELECT " +
-				a.text(cs) + " on its own")
-		}
-	}
 	v.kind = Bind
 	return v
 }
@@ -297,6 +290,9 @@ func (a *myAnalyzer) callAt(i int) int {
 	return -1
 }
 
+// myPlaceholder replaces a call in a Bind plan.
+const myPlaceholder = "CAST(? AS SIGNED)"
+
 // render replaces each managed call with a ? placeholder, numbers the new
 // parameters among the statement's own, and names the columns of a
 // SELECT list as MariaDB names them (the item's text) where the
@@ -313,7 +309,9 @@ func (a *myAnalyzer) render(v verdict, calls []Call) (string, []Edit) {
 		}
 		sp := calls[k].Span
 		calls[k].Param = a.paramsBefore(sp.Start) + k + 1
-		text := "?"
+		// CAST keeps NEXTVAL's type, a nullable BIGINT (a bare ? is a
+		// BIGINT NOT NULL), and types a NULL from LASTVAL the same way.
+		text := myPlaceholder
 		if ident(sp.Start - 1) {
 			text = " " + text
 		}

@@ -21,6 +21,11 @@ import (
 // cached values of the sequence are discarded, so that its next value
 // follows v, as in the MariaDB session that calls SETVAL.
 func (c *Cache) Advance(ctx context.Context, name string, v int64, used bool) (bool, error) {
+	// This cache's reservation in flight would land between the read and
+	// the move and widen the gap: let it finish first.
+	if err := c.settle(ctx, name); err != nil {
+		return false, err
+	}
 	seq, err := c.store.Get(ctx, name)
 	if err != nil {
 		return false, err
@@ -36,6 +41,28 @@ func (c *Cache) Advance(ctx context.Context, name string, v int64, used bool) (b
 	}
 	c.forget(name)
 	return true, nil
+}
+
+// settle waits for this cache's reservation of the sequence in flight, if
+// any.
+func (c *Cache) settle(ctx context.Context, name string) error {
+	v, ok := c.seqs.Load(name)
+	if !ok {
+		return nil
+	}
+	s := v.(*seq)
+	s.mu.Lock()
+	f := s.fetch
+	s.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctxError(name, ctx.Err())
+	}
 }
 
 // stepsTo returns how many values to reserve from the store's position so

@@ -65,7 +65,9 @@ func TestAdvance(t *testing.T) {
 	}
 }
 
-func seqcacheIsLimit(err error) bool { return err != nil && seqcache.CodeOf(err) == seqcache.CodeSequenceLimit }
+func seqcacheIsLimit(err error) bool {
+	return err != nil && seqcache.CodeOf(err) == seqcache.CodeSequenceLimit
+}
 
 // TestAdvanceConcurrent runs Advance beside Next on two caches over one
 // store: no value is handed out twice, and after an Advance that moved,

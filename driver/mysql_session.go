@@ -1,0 +1,197 @@
+package driver
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"strconv"
+
+	"github.com/seqshim/seqshim/rewrite"
+	"github.com/seqshim/seqshim/seqcache"
+)
+
+// mySession is one MariaDB connection's sequence state: the last value
+// NEXTVAL returned per sequence, which LASTVAL(s) and PREVIOUS VALUE FOR s
+// read.
+type mySession struct {
+	cache *seqcache.Cache
+	last  map[string]int64
+}
+
+// eval evaluates the plan's calls in order: int64 values, or nil where
+// MariaDB returns NULL.
+func (s *mySession) eval(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) ([]any, error) {
+	out := make([]any, len(p.Calls))
+	for i := range p.Calls {
+		v, err := s.call(ctx, &p.Calls[i], args)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (s *mySession) call(ctx context.Context, call *rewrite.Call, args []driver.NamedValue) (any, error) {
+	switch call.Func {
+	case rewrite.Nextval:
+		return s.nextval(ctx, call)
+	case rewrite.Currval:
+		return s.lastval(ctx, call)
+	case rewrite.Setval:
+		return s.setval(ctx, call, args)
+	}
+	return nil, fmt.Errorf("seqshim: unknown sequence function %v", call.Func)
+}
+
+func (s *mySession) nextval(ctx context.Context, call *rewrite.Call) (any, error) {
+	v, err := s.cache.Next(ctx, call.Key)
+	if err != nil {
+		// MariaDB forgets LASTVAL of a sequence that has run out.
+		delete(s.last, call.Key)
+		return nil, mySeqErr(call.Seq, err)
+	}
+	if s.last == nil {
+		s.last = make(map[string]int64)
+	}
+	s.last[call.Key] = v
+	return v, nil
+}
+
+// lastval is LASTVAL(s) and PREVIOUS VALUE FOR s: NULL before NEXTVAL in
+// this session, an error for an unknown sequence.
+func (s *mySession) lastval(ctx context.Context, call *rewrite.Call) (any, error) {
+	if v, ok := s.last[call.Key]; ok {
+		return v, nil
+	}
+	if _, err := s.cache.Get(ctx, call.Key); err != nil {
+		return nil, mySeqErr(call.Seq, err)
+	}
+	return nil, nil
+}
+
+// setval is SETVAL(s, n [, is_used]): it returns n, or NULL when the
+// sequence is already at or past n (MariaDB never moves it back). It does
+// not change LASTVAL, as in MariaDB.
+func (s *mySession) setval(ctx context.Context, call *rewrite.Call, args []driver.NamedValue) (any, error) {
+	v, err := myIntArg(call.Value, args)
+	if err != nil {
+		return nil, err
+	}
+	used, err := myBoolArg(call.IsCalled, args)
+	if err != nil {
+		return nil, err
+	}
+	moved, err := s.cache.Advance(ctx, call.Key, v, used)
+	if err != nil {
+		return nil, mySeqErr(call.Seq, err)
+	}
+	if !moved {
+		return nil, nil
+	}
+	return v, nil
+}
+
+// local answers a Local plan in process.
+func (s *mySession) local(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) != p.NumParams {
+		return nil, wrongArgs(len(args), p.NumParams)
+	}
+	vals, err := s.eval(ctx, p, args)
+	if err != nil {
+		return nil, err
+	}
+	return &myRows{cols: p.Columns, vals: vals}, nil
+}
+
+// bind evaluates a Bind plan's calls and returns the arguments of its
+// rendered SQL: MySQL's placeholders are positional, so each value goes
+// where its call's ? stands among the caller's.
+func (s *mySession) bind(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) ([]driver.NamedValue, error) {
+	if len(args) != p.NumParams {
+		// The values must land on their own placeholders, never on the caller's.
+		return nil, wrongArgs(len(args), p.NumParams)
+	}
+	vals, err := s.eval(ctx, p, args)
+	if err != nil {
+		return nil, err
+	}
+	return spliceArgs(p, args, vals), nil
+}
+
+// spliceArgs places vals[k] at position p.Calls[k].Param and the caller's
+// arguments, in order, at the other positions.
+func spliceArgs(p *rewrite.Plan, args []driver.NamedValue, vals []any) []driver.NamedValue {
+	n := len(args) + len(vals)
+	all := make([]driver.NamedValue, 0, n)
+	ai, ci := 0, 0
+	for pos := 1; pos <= n; pos++ {
+		if ci < len(p.Calls) && p.Calls[ci].Param == pos {
+			all = append(all, driver.NamedValue{Ordinal: pos, Value: vals[ci]})
+			ci++
+			continue
+		}
+		a := args[ai]
+		a.Ordinal = pos
+		all = append(all, a)
+		ai++
+	}
+	return all
+}
+
+func wrongArgs(got, want int) error {
+	return myErr(erWrongArguments, "HY000", fmt.Sprintf("Incorrect arguments to mysqld_stmt_execute: %d given, %d placeholders", got, want), nil)
+}
+
+func myArgAt(args []driver.NamedValue, n int) (any, error) {
+	for _, a := range args {
+		if a.Ordinal == n {
+			return a.Value, nil
+		}
+	}
+	return nil, wrongArgs(len(args), n)
+}
+
+func myIntArg(a rewrite.Arg, args []driver.NamedValue) (int64, error) {
+	if a.Param == 0 {
+		return a.Int, nil
+	}
+	v, err := myArgAt(args, a.Param)
+	if err != nil {
+		return 0, err
+	}
+	switch v := v.(type) {
+	case int64:
+		return v, nil
+	case uint64:
+		if v <= 1<<63-1 {
+			return int64(v), nil
+		}
+	case string:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n, nil
+		}
+	case []byte:
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	return 0, myErr(erWrongArguments, "HY000", fmt.Sprintf("Incorrect arguments to SETVAL: %v is not an integer", v), nil)
+}
+
+func myBoolArg(a rewrite.Arg, args []driver.NamedValue) (bool, error) {
+	if a.Param == 0 {
+		return a.Bool, nil
+	}
+	v, err := myArgAt(args, a.Param)
+	if err != nil {
+		return false, err
+	}
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case int64:
+		return v != 0, nil
+	}
+	return false, myErr(erWrongArguments, "HY000", fmt.Sprintf("Incorrect arguments to SETVAL: %v is not 0, 1, TRUE or FALSE", v), nil)
+}

@@ -1,0 +1,251 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/internal/testenv"
+	"github.com/seqshim/seqshim/seqcache"
+)
+
+// myEnv is one test's MariaDB services: native go-sql-driver/mysql,
+// seqshim-mysql on DynamoDB in a namespace of the test's own, and the
+// store behind it.
+type myEnv struct {
+	t      testing.TB
+	dsn    string
+	ns     string
+	store  *dynamo.Store
+	native *sql.DB
+	shim   *sql.DB
+}
+
+func newMyEnv(t testing.TB, params ...string) *myEnv {
+	t.Helper()
+	dsn := testenv.MariaDBDSN(t)
+	cfg := testenv.AWSConfig(t)
+	ns := testenv.UniqueName("my")
+	store, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := &myEnv{t: t, dsn: dsn, ns: ns, store: store}
+	e.native = open(t, "mysql", dsn)
+	e.shim = open(t, "seqshim-mysql", e.shimDSN(params...))
+	return e
+}
+
+func (e *myEnv) shimDSN(params ...string) string {
+	sep := "?"
+	if strings.Contains(e.dsn, "?") {
+		sep = "&"
+	}
+	all := append([]string{"seqshim.store=dynamodb://" + table, "seqshim.namespace=" + e.ns, "seqshim.block_size=1"}, params...)
+	return e.dsn + sep + strings.Join(all, "&")
+}
+
+// sequence creates a sequence with a fresh name in MariaDB and, with the
+// same parameters, in the store (as test.<name>); it returns the name.
+func (e *myEnv) sequence(prefix string, opts ...seqcache.Option) string {
+	e.t.Helper()
+	name := testenv.UniqueName(prefix)
+	spec, err := seqcache.Define("test."+name, opts...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cycle := "NOCYCLE"
+	if spec.Cycle {
+		cycle = "CYCLE"
+	}
+	e.exec(e.native, fmt.Sprintf("CREATE SEQUENCE %s START WITH %d INCREMENT BY %d MINVALUE %d MAXVALUE %d CACHE 1 %s",
+		name, spec.Start, spec.Increment, max(spec.MinValue, -9223372036854775807), min(spec.MaxValue, 9223372036854775806), cycle))
+	e.t.Cleanup(func() { e.native.Exec("DROP SEQUENCE IF EXISTS " + name) })
+	if err := e.store.Create(context.Background(), spec); err != nil {
+		e.t.Fatal(err)
+	}
+	return name
+}
+
+// spec returns the store's definition of the test sequence name.
+func (e *myEnv) spec(name string) seqcache.Spec {
+	e.t.Helper()
+	seq, err := e.store.Get(context.Background(), "test."+name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return seq.Spec
+}
+
+func (e *myEnv) exec(db *sql.DB, query string, args ...any) {
+	e.t.Helper()
+	if _, err := db.Exec(query, args...); err != nil {
+		e.t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// answer is what a statement returned, in a form two drivers can be
+// compared by.
+type answer struct {
+	Cols     []string
+	Types    []string
+	Nullable []bool
+	Rows     [][]any
+	Err      string // number, SQLSTATE and message of a *mysql.MySQLError
+}
+
+func (a answer) String() string {
+	if a.Err != "" {
+		return "error " + a.Err
+	}
+	return fmt.Sprintf("cols %q types %v nullable %v rows %v", a.Cols, a.Types, a.Nullable, a.Rows)
+}
+
+func ask(t testing.TB, c *sql.Conn, query string, args ...any) answer {
+	t.Helper()
+	rows, err := c.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		return answer{Err: myErrText(t, query, err)}
+	}
+	defer rows.Close()
+	var a answer
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range cts {
+		n, _ := ct.Nullable()
+		a.Cols, a.Types, a.Nullable = append(a.Cols, ct.Name()), append(a.Types, ct.DatabaseTypeName()), append(a.Nullable, n)
+	}
+	for rows.Next() {
+		vals := make([]any, len(cts))
+		ptrs := make([]any, len(cts))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		a.Rows = append(a.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return answer{Err: myErrText(t, query, err)}
+	}
+	return a
+}
+
+func myErrText(t testing.TB, query string, err error) string {
+	t.Helper()
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		t.Fatalf("%s: %v is not a *mysql.MySQLError", query, err)
+	}
+	return fmt.Sprintf("%d %s %s", me.Number, me.SQLState[:], me.Message)
+}
+
+// myStep is one statement of a differential script; {s} stands for the
+// script's sequence.
+type myStep struct {
+	sql  string
+	args []any
+}
+
+// TestMariaDBDifferential runs each script through native MariaDB
+// sequences and through seqshim-mysql on one connection each, and
+// compares every answer: values, column names, types, nullability,
+// errors.
+func TestMariaDBDifferential(t *testing.T) {
+	e := newMyEnv(t)
+	for _, sc := range []struct {
+		name  string
+		opts  []seqcache.Option
+		steps []myStep
+	}{
+		{"nextval and lastval", nil, []myStep{
+			{sql: "SELECT LASTVAL({s}), PREVIOUS VALUE FOR {s}"},
+			{sql: "SELECT NEXTVAL({s})"},
+			{sql: "select   nextval({s})   ,  NEXTVAL  ( {s} ) , next value for {s}"},
+			{sql: "SELECT NEXTVAL({s}) AS id, lastval({s}) `l`, previous value for test.{s} 'p' FROM DUAL"},
+			{sql: "/* c */ SELECT lastval(test.{s}) # c"},
+			{sql: "SELECT NEXTVAL({s}), 1 AS one"},
+			{sql: "SELECT NEXTVAL({s}) + 0, ? AS a", args: []any{7}},
+			{sql: "SELECT (NEXTVAL({s}))"},
+		}},
+		{"setval", nil, []myStep{
+			{sql: "SELECT NEXTVAL({s}), NEXTVAL({s}), NEXTVAL({s})"},
+			{sql: "SELECT SETVAL({s}, 100)"},
+			{sql: "SELECT NEXTVAL({s})"},
+			{sql: "SELECT SETVAL({s}, 50)"},
+			{sql: "SELECT SETVAL({s}, 50, 0), LASTVAL({s})"},
+			{sql: "SELECT NEXTVAL({s})"},
+			{sql: "SELECT SETVAL({s}, 1000, 0)"},
+			{sql: "SELECT NEXTVAL({s})"},
+			{sql: "SELECT setval({s}, ?, ?)", args: []any{2000, 1}}, // MariaDB's syntax error
+			{sql: "SELECT NEXTVAL({s})"},
+		}},
+		{"run out", []seqcache.Option{seqcache.MaxValue(3)}, []myStep{
+			{sql: "SELECT NEXTVAL({s}), NEXTVAL({s}), NEXTVAL({s})"},
+			{sql: "SELECT NEXTVAL({s})"},
+			{sql: "SELECT LASTVAL({s})"},
+			{sql: "SELECT SETVAL({s}, 1)"},
+			{sql: "SELECT SETVAL({s}, 100)"},
+		}},
+		{"cycle", []seqcache.Option{seqcache.Start(2), seqcache.MaxValue(3), seqcache.Cycle()}, []myStep{
+			{sql: "SELECT NEXTVAL({s}), NEXTVAL({s}), NEXTVAL({s}), NEXTVAL({s})"},
+		}},
+		{"descending", []seqcache.Option{seqcache.Increment(-2)}, []myStep{
+			{sql: "SELECT NEXTVAL({s}), NEXTVAL({s})"},
+			{sql: "SELECT SETVAL({s}, -11)"},
+			{sql: "SELECT NEXTVAL({s})"},
+			{sql: "SELECT SETVAL({s}, -1)"},
+		}},
+		{"unknown", nil, []myStep{
+			{sql: "SELECT NEXTVAL(nosuch_{s})"},
+			{sql: "SELECT LASTVAL(nosuch_{s})"},
+			{sql: "SELECT SETVAL(nosuch_{s}, 5)"},
+			{sql: "SELECT next value for test.nosuch_{s}"},
+		}},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			s := e.sequence("s", sc.opts...)
+			ctx := context.Background()
+			nc, err := e.native.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			sc2, err := e.shim.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sc2.Close()
+			// seqshim first: MariaDB's own sequence must not move.
+			var got []answer
+			for _, st := range sc.steps {
+				got = append(got, ask(t, sc2, strings.ReplaceAll(st.sql, "{s}", s), st.args...))
+			}
+			var untouched sql.NullInt64
+			if err := e.native.QueryRow("SELECT next_not_cached_value FROM " + s).Scan(&untouched); err != nil {
+				t.Fatal(err)
+			}
+			if start := e.spec(s).Start; untouched.Int64 != start {
+				t.Fatalf("seqshim moved MariaDB's own sequence %s: next_not_cached_value %d, want %d", s, untouched.Int64, start)
+			}
+			for i, st := range sc.steps {
+				q := strings.ReplaceAll(st.sql, "{s}", s)
+				if want := ask(t, nc, q, st.args...); !reflect.DeepEqual(got[i], want) {
+					t.Errorf("%s\n  seqshim: %v\n  MariaDB: %v", q, got[i], want)
+				}
+			}
+		})
+	}
+}
