@@ -228,8 +228,8 @@ func (r *myRows) Next(dest []driver.Value) error {
 	return nil
 }
 
-func (r *myRows) ColumnTypeDatabaseTypeName(int) string     { return "BIGINT" }
-func (r *myRows) ColumnTypeScanType(int) reflect.Type       { return reflect.TypeFor[sql.NullInt64]() }
+func (r *myRows) ColumnTypeDatabaseTypeName(int) string      { return "BIGINT" }
+func (r *myRows) ColumnTypeScanType(int) reflect.Type        { return reflect.TypeFor[sql.NullInt64]() }
 func (r *myRows) ColumnTypeNullable(int) (nullable, ok bool) { return true, true }
 
 func (r *myRows) ColumnTypePrecisionScale(int) (int64, int64, bool) { return 0, 0, false }
