@@ -1,6 +1,7 @@
-# make test   every test (unit and integration), gofmt, go vet, staticcheck
-# make demo   the demo
-# make bench  the side-by-side benchmark
+# make test   every test (unit and integration), gofmt, go vet, staticcheck,
+#             in both modules: the library (.) and the tools (tools/)
+# make demo   the demo (tools/cmd/seqtools demo)
+# make bench  the side-by-side benchmark (tools/cmd/seqtools bench)
 #
 # Each target first runs scripts/services.sh, which starts PostgreSQL and a
 # DynamoDB-compatible endpoint when they are not already answering, and
@@ -11,7 +12,12 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .ONESHELL:
 
-STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The library module and the tools module, which has the demo, the
+# benchmark and the stress test with their plotting and histogram packages.
+MODULES := . tools
+# What only the tools may require: the library's module graph names none.
+TOOLS_ONLY := gonum|hdrhistogram|go-fonts|go-latex|go-pdf
 SERVICES := env_lines=$$(scripts/services.sh); eval "$$env_lines"
 
 .PHONY: test demo bench services lint
@@ -20,17 +26,17 @@ test:
 	$(SERVICES)
 	unformatted=$$(gofmt -l .)
 	if [[ -n $$unformatted ]]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
-	go vet ./...
-	$(STATICCHECK) ./...
-	go test -race -count=1 ./...
+	if go mod graph | grep -E '$(TOOLS_ONLY)'; then echo "the library module requires the tools' dependencies"; exit 1; fi
+	for m in $(MODULES); do go -C $$m vet ./...; go -C $$m run $(STATICCHECK) ./...; done
+	for m in $(MODULES); do echo "go test in $$m"; go -C $$m test -race -count=1 ./...; done
 
 demo:
 	$(SERVICES)
-	go run ./cmd/seqshim demo
+	go -C tools run ./cmd/seqtools demo
 
 bench:
 	$(SERVICES)
-	go run ./cmd/seqshim bench
+	go -C tools run ./cmd/seqtools bench
 
 services:
 	@scripts/services.sh

@@ -1,4 +1,7 @@
-// Command seqshim administers seqshim's sequences and runs its demo.
+// Command seqshim administers seqshim's sequences: the DynamoDB table, the
+// sequences in it, and the import of a database's sequences and its
+// rollback. The demo, the benchmark and the stress test are the seqtools
+// command of the tools module (tools/cmd/seqtools).
 //
 // Usage:
 //
@@ -6,9 +9,6 @@
 //
 // Commands:
 //
-//	demo        an order service on PostgreSQL and DynamoDB through seqshim
-//	bench       native pgx, seqshim, DynamoDB per value and the bare cache, side by side
-//	stress      worker processes insert through seqshim while some are SIGKILLed; check the ids
 //	table       table create: create the DynamoDB table if absent
 //	create      create a sequence in the store
 //	get         show a sequence and its next value
@@ -41,9 +41,6 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "an order service on PostgreSQL and DynamoDB through seqshim", runDemo},
-		{"bench", "native pgx, seqshim, DynamoDB per value and the bare cache, side by side", runBench},
-		{"stress", "worker processes insert through seqshim while some are SIGKILLed; check the ids", runStress},
 		{"table", "table create: create the DynamoDB table if absent", runTable},
 		{"create", "create a sequence in the store", runCreate},
 		{"get", "show a sequence and its next value", runGet},

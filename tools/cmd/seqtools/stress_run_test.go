@@ -1,4 +1,4 @@
-package integration
+package main
 
 import (
 	"bytes"
@@ -22,9 +22,13 @@ import (
 
 var stressDuration = flag.Duration("stress.duration", 20*time.Second, "how long TestStress's workers insert")
 
-// stressReport is the part of `seqshim stress -json`'s report the test
+// stressTable is the DynamoDB table the stress runs of the tests share,
+// each in a namespace of its own; the library's integration tests use it too.
+const stressTable = "seqshim_integration"
+
+// runReport is the part of `seqtools stress -json`'s report the test
 // reads; the test checks the table and the store itself.
-type stressReport struct {
+type runReport struct {
 	Kills            int      `json:"kills"`
 	Incarnations     int      `json:"incarnations"`
 	Rows             int64    `json:"rows"`
@@ -36,7 +40,7 @@ type stressReport struct {
 	OK               bool     `json:"ok"`
 }
 
-// TestStress runs `seqshim stress`: 6 worker processes, 8 goroutines
+// TestStress runs `seqtools stress`: 6 worker processes, 8 goroutines
 // each, insert through seqshim into one table whose primary key comes
 // from one DynamoDB sequence with blocks of 100, while the supervisor
 // SIGKILLs and restarts random workers 12 times. The test then checks the
@@ -54,7 +58,7 @@ func TestStress(t *testing.T) {
 	if testing.Short() {
 		d = min(d, 8*time.Second)
 	}
-	bin := buildSeqshim(t)
+	bin := buildSeqtools(t)
 
 	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stress")
 
@@ -64,12 +68,12 @@ func TestStress(t *testing.T) {
 		"-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
 		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", pgTable)
 	runErr := cmd.Run()
-	var rep stressReport
+	var rep runReport
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("seqshim stress: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
+		t.Fatalf("seqtools stress: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
 	}
 	if runErr != nil || !rep.OK {
-		t.Fatalf("seqshim stress: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
+		t.Fatalf("seqtools stress: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
 	}
 	t.Logf("%v, %d workers x %d goroutines, block %d: %d kills, %d incarnations, %d rows; %d values reserved and not in a row: %d lost to kills (%.0f a kill), %d not given back at the final stop",
 		d, workers, goroutines, block, rep.Kills, rep.Incarnations, rep.Rows, rep.Gaps, rep.LostToKills,
@@ -141,7 +145,7 @@ func TestStress(t *testing.T) {
 func TestStressCatchesDuplicates(t *testing.T) {
 	url := testenv.DatabaseURL(t)
 	cfg := testenv.AWSConfig(t)
-	bin := buildSeqshim(t)
+	bin := buildSeqtools(t)
 	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stressdup")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -165,9 +169,9 @@ func TestStressCatchesDuplicates(t *testing.T) {
 	runErr := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(runErr, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("seqshim stress: %v; want exit code 1\nstderr: %s", runErr, stderr.String())
+		t.Fatalf("seqtools stress: %v; want exit code 1\nstderr: %s", runErr, stderr.String())
 	}
-	var rep stressReport
+	var rep runReport
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("no report (%v)\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
 	}
@@ -177,11 +181,11 @@ func TestStressCatchesDuplicates(t *testing.T) {
 	t.Logf("%d unique violations reported; failures: %q", rep.UniqueViolations, rep.Failures)
 }
 
-// stressCmd is `seqshim stress -json -keep` on the integration table with
+// stressCmd is `seqtools stress -json -keep` on the shared table with
 // args, with its output captured, in the test's environment plus what
 // testenv.AWSConfig defaults to.
 func stressCmd(ctx context.Context, bin, url, region string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
-	cmd = exec.CommandContext(ctx, bin, append([]string{"stress", "-json", "-keep", "-table", table}, args...)...)
+	cmd = exec.CommandContext(ctx, bin, append([]string{"stress", "-json", "-keep", "-table", stressTable}, args...)...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
 	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 		cmd.Env = append(cmd.Env, "AWS_REGION="+region)
@@ -194,15 +198,16 @@ func stressCmd(ctx context.Context, bin, url, region string, args ...string) (cm
 	return cmd, stdout, stderr
 }
 
-// buildSeqshim builds cmd/seqshim into a temporary directory, with the
-// race detector when this test binary has it.
-func buildSeqshim(t *testing.T) string {
+// buildSeqtools builds this command into a temporary directory, with the
+// race detector when this test binary has it: the supervisor starts its
+// workers from its own executable, so the test needs a real binary.
+func buildSeqtools(t *testing.T) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Fatalf("the go command is needed to build cmd/seqshim: %v", err)
+		t.Fatalf("the go command is needed to build seqtools: %v", err)
 	}
-	bin := t.TempDir() + "/seqshim"
+	bin := t.TempDir() + "/seqtools"
 	args := []string{"build", "-o", bin}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
@@ -211,10 +216,9 @@ func buildSeqshim(t *testing.T) string {
 			}
 		}
 	}
-	cmd := exec.Command(goTool, append(args, "github.com/seqshim/seqshim/cmd/seqshim")...)
-	cmd.Dir = ".."
+	cmd := exec.Command(goTool, append(args, ".")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/seqshim: %v\n%s", err, out)
+		t.Fatalf("go build seqtools: %v\n%s", err, out)
 	}
 	return bin
 }
@@ -227,17 +231,24 @@ func stressFixture(t *testing.T, cfg aws.Config, url, prefix string) (ns, pgTabl
 	sfx := testenv.UniqueName("")
 	ns, pgTable = prefix+"-"+sfx, prefix+"_"+sfx
 	seqKey = "public." + pgTable + "_id_seq"
-	store, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
+	store, err := dynamo.New(cfg, dynamo.Options{Table: stressTable, Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := store.EnsureTable(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	native = open(t, "pgx", url)
+	if native, err = sql.Open("pgx", url); err != nil {
+		t.Fatal(err)
+	}
+	if err := native.Ping(); err != nil {
+		native.Close()
+		t.Fatalf("ping pgx: %v", err)
+	}
 	t.Cleanup(func() {
 		native.Exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP SEQUENCE IF EXISTS %s_id_seq", pgTable, pgTable))
 		store.Drop(context.Background(), seqKey)
+		native.Close()
 	})
 	return ns, pgTable, seqKey, store, native
 }

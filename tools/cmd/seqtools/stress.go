@@ -399,7 +399,7 @@ func (s *stress) fail(p *proc, what string) {
 	s.failures = append(s.failures, fmt.Sprintf("worker %d/%d %s (%v): %s", p.worker, p.incarnation, what, p.err, strings.TrimSpace(p.stderr.String())))
 }
 
-// stressReport is what the run found; `seqshim stress -json` prints it.
+// stressReport is what the run found; `seqtools stress -json` prints it.
 type stressReport struct {
 	stressConfig
 	Kills        int   `json:"kills"`

@@ -42,7 +42,7 @@ func (h *histogram) quantile(q float64) time.Duration {
 	return time.Duration(h.h.ValueAtQuantile(q))
 }
 
-// benchReport is what `seqshim bench --json` prints.
+// benchReport is what `seqtools bench --json` prints.
 type benchReport struct {
 	Settings benchSettings `json:"settings"`
 	Results  []benchResult `json:"results"`

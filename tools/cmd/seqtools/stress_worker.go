@@ -37,7 +37,7 @@ type workerReport struct {
 	Lost         int64 `json:"lost"` // values its cache could not give back
 }
 
-// runStressWorker is one worker process of `seqshim stress`: its
+// runStressWorker is one worker process of `seqtools stress`: its
 // goroutines insert rows whose id is nextval of the table's sequence,
 // through seqshim, until SIGTERM (or the deadline); then it closes the
 // database, which gives the cache's unused values back, and reports.

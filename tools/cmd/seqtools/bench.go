@@ -65,7 +65,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := e.close(cctx); err != nil {
-			fmt.Fprintf(stderr, "seqshim bench: cleaning up: %v\n", err)
+			fmt.Fprintf(stderr, "seqtools bench: cleaning up: %v\n", err)
 		}
 	}()
 	rep, err := e.run(ctx, cfg)
