@@ -249,3 +249,65 @@ func TestMariaDBDifferential(t *testing.T) {
 		})
 	}
 }
+
+// TestMariaDBBind checks statements whose calls become placeholders among
+// the caller's: each value lands in its own column, and a prepared
+// statement draws fresh values on each execution.
+func TestMariaDBBind(t *testing.T) {
+	e := newMyEnv(t)
+	s := e.sequence("b")
+	tbl := testenv.UniqueName("t")
+	e.exec(e.native, "CREATE TABLE "+tbl+" (id BIGINT PRIMARY KEY, a INT, b VARCHAR(10))")
+	t.Cleanup(func() { e.native.Exec("DROP TABLE IF EXISTS " + tbl) })
+	e.exec(e.shim, "INSERT INTO "+tbl+" (a, id, b) VALUES (?, NEXTVAL("+s+"), ?), (?, next value for "+s+", ?)", 10, "x", 20, "y")
+	st, err := e.shim.Prepare("INSERT INTO " + tbl + " SET b = ?, id = NEXTVAL(" + s + "), a = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 2 {
+		if _, err := st.Exec(fmt.Sprint("p", i), 30+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := e.native.Query("SELECT id, a, b FROM " + tbl + " ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, a int64
+		var b string
+		if err := rows.Scan(&id, &a, &b); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d/%d/%s", id, a, b))
+	}
+	want := []string{"1/10/x", "2/20/y", "3/30/p0", "4/31/p1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+	var untouched int64
+	if err := e.native.QueryRow("SELECT next_not_cached_value FROM " + s).Scan(&untouched); err != nil || untouched != 1 {
+		t.Fatalf("MariaDB's own sequence moved: %d, %v", untouched, err)
+	}
+}
+
+// TestMariaDBRefused checks that a call evaluated per row fails with
+// MariaDB's "not supported" error naming the statement part and the way
+// out, and leaves MariaDB's own sequence alone.
+func TestMariaDBRefused(t *testing.T) {
+	e := newMyEnv(t)
+	s := e.sequence("r")
+	_, err := e.shim.Exec("UPDATE " + s + "_nosuch SET id = NEXTVAL(" + s + ")")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 || string(me.SQLState[:]) != "42000" ||
+		!strings.Contains(me.Message, "once per row in UPDATE") || !strings.Contains(me.Message, "pass them as parameters") {
+		t.Fatalf("error %v, want 1235 42000 naming UPDATE and the way out", err)
+	}
+	var n int64
+	if err := e.native.QueryRow("SELECT next_not_cached_value FROM " + s).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("MariaDB's own sequence moved: %d, %v", n, err)
+	}
+}
