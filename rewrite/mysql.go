@@ -350,7 +350,10 @@ func (a *myAnalyzer) valueFor(i int, cs *myCallSite) bool {
 		return false
 	}
 	lo, hi := i+3, i+4
-	if a.isName(lo, n) && hi+1 < n && toks[hi].kind == myDot && a.isName(hi+1, n) {
+	if !a.isName(lo, n) {
+		return false // the server's syntax error
+	}
+	if hi+1 < n && toks[hi].kind == myDot && a.isName(hi+1, n) {
 		hi += 2
 	}
 	*cs = myCallSite{first: i, last: hi - 1, fn: Nextval}
