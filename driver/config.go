@@ -2,13 +2,14 @@ package driver
 
 import (
 	"fmt"
-	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/seqshim/seqshim/internal/selector"
+	"github.com/seqshim/seqshim/internal/storeurl"
 	"github.com/seqshim/seqshim/migrate"
+	"github.com/seqshim/seqshim/rewrite"
 )
 
 // Config is seqshim's configuration of one sql.DB. Each key is read from
@@ -53,9 +54,9 @@ type Config struct {
 // DefaultConfig is the configuration when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Store:        "dynamodb://seqshim_sequences",
+		Store:        storeurl.Default,
 		BlockSize:    1000,
-		Schema:       "public",
+		Schema:       rewrite.DefaultSchema,
 		NextValueFor: true,
 		PlanCache:    1024,
 		FetchTimeout: 10 * time.Second,
@@ -71,16 +72,9 @@ type key struct {
 }
 
 var keys = []key{
-	{"store", "dynamodb://TABLE or memory://", func(c *Config, v string) error {
-		u, err := url.Parse(v)
-		if err != nil {
+	{"store", storeurl.Forms, func(c *Config, v string) error {
+		if _, err := storeurl.Parse(v); err != nil {
 			return err
-		}
-		switch {
-		case u.Scheme == "dynamodb" && u.Host != "" && u.Path == "":
-		case u.Scheme == "memory" && u.Path == "":
-		default:
-			return fmt.Errorf("unsupported store %q", v)
 		}
 		c.Store = v
 		return nil
@@ -156,16 +150,9 @@ func boolKey(field func(*Config) *bool) func(*Config, string) error {
 
 func listKey(field func(*Config) *[]string) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		var list []string
-		for p := range strings.SplitSeq(v, ",") {
-			p = strings.TrimSpace(p)
-			if p == "" {
-				continue
-			}
-			if _, err := path.Match(p, ""); err != nil {
-				return fmt.Errorf("bad pattern %q", p)
-			}
-			list = append(list, p)
+		list := selector.Split(v)
+		if err := (selector.Selector{Allow: list}).Validate(); err != nil {
+			return err
 		}
 		*field(c) = list
 		return nil
@@ -217,39 +204,35 @@ func (c Config) resolve(params map[string]string, lookupEnv func(string) (string
 			}
 		}
 	}
+	return c, c.check()
+}
+
+// check reports what no single key can: values set in the Config itself
+// (NewConnector, Register), which are checked as those from the DSN and the
+// environment are, and keys that depend on each other.
+func (c Config) check() error {
+	if _, err := storeurl.Parse(c.Store); err != nil {
+		return &ConfigError{Key: "seqshim.store", Source: "Config", Value: c.Store, Accepted: storeurl.Forms, Err: err}
+	}
+	for _, k := range []struct {
+		name string
+		list []string
+	}{{"allow", c.Allow}, {"deny", c.Deny}} {
+		if err := (selector.Selector{Allow: k.list}).Validate(); err != nil {
+			return &ConfigError{Key: "seqshim." + k.name, Source: "Config", Value: strings.Join(k.list, ","),
+				Accepted: "path.Match patterns", Err: err}
+		}
+	}
 	if c.MaxBlockSize != 0 && c.MaxBlockSize < c.BlockSize {
-		return c, &ConfigError{Key: "seqshim.max_block_size", Source: "DSN or environment",
+		return &ConfigError{Key: "seqshim.max_block_size", Source: "DSN or environment",
 			Value: strconv.FormatInt(c.MaxBlockSize, 10), Accepted: "0 or at least seqshim.block_size",
 			Err: fmt.Errorf("smaller than block_size %d", c.BlockSize)}
 	}
-	return c, nil
+	return nil
 }
 
 // managed reports whether the sequence with store key "schema.name" is
 // answered by seqshim.
 func (c *Config) managed(key string) bool {
-	for _, p := range c.Deny {
-		if c.match(p, key) {
-			return false
-		}
-	}
-	if len(c.Allow) == 0 {
-		return true
-	}
-	for _, p := range c.Allow {
-		if c.match(p, key) {
-			return true
-		}
-	}
-	return false
-}
-
-// match matches a pattern against a key; a pattern without a schema is in
-// the default schema.
-func (c *Config) match(pattern, key string) bool {
-	if !strings.Contains(pattern, ".") {
-		pattern = c.Schema + "." + pattern
-	}
-	ok, _ := path.Match(pattern, key)
-	return ok
+	return selector.Selector{Schema: c.Schema, Allow: c.Allow, Deny: c.Deny}.Match(key)
 }

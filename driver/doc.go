@@ -40,7 +40,9 @@
 // every connection and closed (its unused values given back) when the
 // last sql.DB using it is closed. currval and lastval are per connection,
 // as in a PostgreSQL session. Errors are *Error values that errors.As
-// turns into *pgconn.PgError with PostgreSQL's SQLSTATE and message.
+// turns into *pgconn.PgError with PostgreSQL's SQLSTATE and message, naming
+// the sequence as the statement did; errors.Is reaches the seqcache error
+// beneath.
 //
 // # Configuration
 //

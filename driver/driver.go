@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/internal/storeurl"
 	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
@@ -194,20 +194,16 @@ func (d *Driver) release(sh *shared) error {
 	return sh.cache.Close(ctx)
 }
 
+// openStore opens cfg's store. A memory store is new here, so shared by
+// the connectors with the same cacheKey only.
 func openStore(cfg Config) (seqcache.Store, error) {
-	u, err := url.Parse(cfg.Store)
+	u, err := storeurl.Parse(cfg.Store)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("seqshim: %w", err)
 	}
-	switch u.Scheme {
-	case "memory":
-		return seqcache.NewMemoryStore(), nil
-	case "dynamodb":
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return dynamo.Open(ctx, dynamo.Options{Table: u.Host, Namespace: cfg.Namespace})
-	}
-	return nil, fmt.Errorf("seqshim: unsupported store %q", cfg.Store)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return storeurl.Open(ctx, u, storeurl.Options{Namespace: cfg.Namespace})
 }
 
 // Connector is a driver.Connector whose connections answer sequence calls

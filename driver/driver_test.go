@@ -3,6 +3,9 @@ package driver
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"path"
+	"strings"
 	"testing"
 
 	"github.com/seqshim/seqshim/seqcache"
@@ -55,4 +58,22 @@ func TestOneCachePerStore(t *testing.T) {
 		t.Fatal("a closed cache was handed out again")
 	}
 	c.(*Connector).Close()
+}
+
+// TestConnectorConfigErrors: a Config given to NewConnector is checked as
+// the DSN is: malformed patterns and unknown stores are refused.
+func TestConnectorConfigErrors(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Store = "memory://"
+	cfg.Deny = []string{"audit_*", "a[b"}
+	_, err := NewConnector(nopConnector{}, cfg)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Key != "seqshim.deny" || !errors.Is(err, path.ErrBadPattern) || !strings.Contains(err.Error(), `bad pattern "a[b"`) {
+		t.Errorf("bad deny pattern: %v", err)
+	}
+	cfg = DefaultConfig()
+	cfg.Store = "redis://x"
+	if _, err := NewConnector(nopConnector{}, cfg); !errors.As(err, &ce) || ce.Key != "seqshim.store" || !strings.Contains(err.Error(), `unsupported store "redis://x"`) {
+		t.Errorf("unknown store: %v", err)
+	}
 }

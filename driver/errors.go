@@ -3,8 +3,6 @@ package driver
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/seqshim/seqshim/seqcache"
@@ -39,25 +37,52 @@ func pgErr(code, msg, hint string, cause error) *Error {
 
 // seqErr turns a store or cache error about the sequence named rel (as
 // PostgreSQL names it in messages: without schema) into PostgreSQL's error.
-// Errors that carry no SQLSTATE are store failures: 08006.
+// Errors that are not *seqcache.Error are store failures: 08006.
 func seqErr(rel string, err error) error {
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) {
 		return err // PostgreSQL's own error, from a lazy import
 	}
 	var se *seqcache.Error
 	if !errors.As(err, &se) {
-		return pgErr(seqcache.CodeConnectionFailure,
+		return pgErr(codeConnectionFailure,
 			fmt.Sprintf("seqshim: sequence store failed for %q", rel),
 			"check the store endpoint and credentials", err)
 	}
-	switch se.Code {
-	case seqcache.CodeUndefinedTable:
-		return pgErr(se.Code, fmt.Sprintf("relation %q does not exist", rel),
-			"create the sequence in the store with `seqshim create` or `seqshim import`", err)
-	default:
-		// seqcache words its messages as PostgreSQL does, naming the
-		// sequence by its store key; PostgreSQL names the relation.
-		msg := strings.Replace(se.Message, strconv.Quote(se.Sequence), strconv.Quote(rel), 1)
-		return pgErr(se.Code, msg, se.Hint, err)
+	hint := se.Hint
+	if se.Code == codeUndefinedTable {
+		hint = "create the sequence in the store with `seqshim create` or `seqshim import`"
 	}
+	return pgErr(se.Code, seqMessage(se, rel), hint, err)
+}
+
+// seqMessage is PostgreSQL's message for se, naming the sequence rel as
+// the statement did. se names it by its store key ("schema.name"), which
+// PostgreSQL's messages do not.
+func seqMessage(se *seqcache.Error, rel string) string {
+	switch se.Code {
+	case codeUndefinedTable:
+		return fmt.Sprintf("relation %q does not exist", rel)
+	case codeDuplicateTable:
+		return fmt.Sprintf("relation %q already exists", rel)
+	case codeSequenceGeneratorLimitExceeded:
+		which := "minimum"
+		if se.Ascending {
+			which = "maximum"
+		}
+		return fmt.Sprintf("nextval: reached %s value of sequence %q (%d)", which, rel, se.Value)
+	case codeNumericValueOutOfRange:
+		return fmt.Sprintf("setval: value %d is out of bounds for sequence %q (%d..%d)", se.Value, rel, se.Min, se.Max)
+	case codeObjectNotInPrerequisiteState:
+		if se.Sequence == "" {
+			return "lastval is not yet defined in this session"
+		}
+		return fmt.Sprintf("currval of sequence %q is not yet defined in this session", rel)
+	case codeConnectionFailure:
+		return fmt.Sprintf("sequence store unavailable for %q", rel)
+	case codeInvalidParameterValue:
+		if se.Sequence != "" && se.Detail != "" { // a bad definition (seqcache.Spec.Validate)
+			return fmt.Sprintf("sequence %q: %s", rel, se.Detail)
+		}
+	}
+	return se.Message // names no sequence: canceled, closed, unreadable
 }

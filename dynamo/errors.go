@@ -44,7 +44,7 @@ func (s *Store) fail(name string, err error) error {
 	case errors.As(err, &rnf):
 		e := seqcache.Unavailable(name, err)
 		e.Detail = fmt.Sprintf("DynamoDB table %q does not exist", s.table)
-		e.Hint = "create it with `seqshim table create` (or dynamo.Store.EnsureTable)"
+		e.Hint = "create it with Store.EnsureTable, or Open with Options.CreateTable"
 		return e
 	default:
 		return seqcache.Unavailable(name, err)

@@ -153,7 +153,9 @@ func TestNamespaceValidation(t *testing.T) {
 	}
 }
 
-// TestItemLayout reads the raw item: DESIGN.md §4's fields plus next.
+// TestItemLayout reads the raw item: its key, namespace, sequence name and
+// definition fields plus next, the layout other tools reading the table
+// rely on.
 func TestItemLayout(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()

@@ -127,6 +127,9 @@ func exportTx(ctx context.Context, db DB, store seqcache.Store, key string, opts
 // selectStore returns the store's sequences that opts selects, by key. A
 // key of Only the store lacks is 42P01.
 func selectStore(ctx context.Context, store seqcache.Store, opts Options) ([]seqcache.Sequence, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	var out []seqcache.Sequence
 	if len(opts.Only) > 0 {
 		var errs []error

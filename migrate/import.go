@@ -315,7 +315,7 @@ func sqlError(key string, err error) error {
 func commitError(st Step, err error) error {
 	if st.Action == ActionCreate {
 		return fmt.Errorf("sequence %s: created in the store at %d but the database's cap was not committed: %w: "+
-			"fix: run `seqshim import --only %s` again", st.Key, st.Spec.Start, err, st.Key)
+			"fix: import it again (--only %s)", st.Key, st.Spec.Start, err, st.Key)
 	}
 	return fmt.Errorf("sequence %s: committing: %w: fix: run the command again", st.Key, err)
 }
@@ -361,6 +361,9 @@ func storeSequences(ctx context.Context, store seqcache.Store, keys []string, by
 // selectNative reads the database's sequences that opts selects. A key of
 // Only that the database lacks, or that Allow/Deny exclude, is an error.
 func selectNative(ctx context.Context, db DB, opts Options) ([]Native, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	var errs []error
 	out, err := readNative(ctx, db, opts.Only, func(key string) bool {
 		if opts.managed(key) {

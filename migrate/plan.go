@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seqshim/seqshim/internal/checked"
+	"github.com/seqshim/seqshim/internal/selector"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -37,9 +37,11 @@ type Options struct {
 	Only []string
 	// Allow and Deny are the driver's seqshim.allow and seqshim.deny:
 	// path.Match patterns on "schema.name" (a pattern without a dot is in
-	// Schema). Sequences the driver does not manage are left alone.
+	// Schema). Sequences the driver does not manage are left alone. A
+	// malformed pattern is an error wrapping path.ErrBadPattern.
 	Allow, Deny []string
-	// Schema is the schema of patterns without one; default "public".
+	// Schema is the schema of patterns without one; rewrite.DefaultSchema
+	// when empty.
 	Schema string
 	// LockTimeout bounds the wait for the sequence's lock (ALTER SEQUENCE
 	// waits for transactions that called nextval to end, and native nextval
@@ -71,36 +73,25 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger
 }
 
+// selector is the driver's selection by Allow and Deny.
+func (o Options) selector() selector.Selector {
+	return selector.Selector{Schema: o.Schema, Allow: o.Allow, Deny: o.Deny}
+}
+
+// check reports a malformed Allow or Deny pattern.
+func (o Options) check() error {
+	if err := o.selector().Validate(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
 // managed reports whether key passes Only, Allow and Deny.
 func (o Options) managed(key string) bool {
 	if len(o.Only) > 0 && !contains(o.Only, key) {
 		return false
 	}
-	match := func(p string) bool {
-		if !strings.Contains(p, ".") {
-			schema := o.Schema
-			if schema == "" {
-				schema = "public"
-			}
-			p = schema + "." + p
-		}
-		ok, _ := path.Match(p, key)
-		return ok
-	}
-	for _, p := range o.Deny {
-		if match(p) {
-			return false
-		}
-	}
-	if len(o.Allow) == 0 {
-		return true
-	}
-	for _, p := range o.Allow {
-		if match(p) {
-			return true
-		}
-	}
-	return false
+	return o.selector().Match(key)
 }
 
 func contains(list []string, s string) bool {
@@ -226,8 +217,8 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	}
 	if e.Increment != n.Increment {
 		return fail(fmt.Errorf("sequence %s: the store has it with INCREMENT %d, the database with %d: "+
-			"fix: drop it from the store (`seqshim drop %s`, if nothing uses it yet) and import again, or leave it out (--only)",
-			n.Key(), e.Increment, n.Increment, n.Key()))
+			"fix: drop it from the store (if nothing uses it yet) and import again, or leave it out (--only)",
+			n.Key(), e.Increment, n.Increment))
 	}
 	asc := n.Ascending()
 	low := e.Start // the first value, in the sequence's direction, the store may hand out
@@ -251,7 +242,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 		}
 		if !inside(n, st.Cap) {
 			return fail(fmt.Errorf("sequence %s: the store starts at %d, so the database would have to be capped at %d, its %s, which PostgreSQL refuses: "+
-				"fix: move the store forward (`seqshim setval %s N`) and import again", n.Key(), low, st.Cap, otherLimitWord(n), n.Key()))
+				"fix: move the store forward (setval in the store) and import again", n.Key(), low, st.Cap, otherLimitWord(n)))
 		}
 		st.Action = ActionCap
 		st.SQL = []string{capSQL(n, st.Cap)}
@@ -264,7 +255,7 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	stop := n.LastValue
 	if !inside(n, stop) {
 		return fail(fmt.Errorf("sequence %s: the database (%s %d) has reached the store's values (first %d) and cannot be stopped at its %s: "+
-			"fix: move the database with setval past the store's next value (%s) and run `seqshim status`",
+			"fix: move the database with setval past the store's next value (%s) and check the status again",
 			n.Key(), lastWord(n), stop, low, otherLimitWord(n), nextText(e)))
 	}
 	st.Cap = min2(asc, stop, n.Limit())

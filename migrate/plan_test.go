@@ -1,7 +1,10 @@
 package migrate
 
 import (
+	"context"
+	"errors"
 	"math"
+	"path"
 	"strings"
 	"testing"
 
@@ -197,5 +200,19 @@ func TestManaged(t *testing.T) {
 	}
 	if (Options{Only: []string{"public.a"}}).managed("public.b") {
 		t.Error("Only")
+	}
+}
+
+// TestBadPattern: a malformed pattern is refused before the database or
+// the store is read (both are nil here), naming the pattern.
+func TestBadPattern(t *testing.T) {
+	opts := Options{Allow: []string{"public.*"}, Deny: []string{"a[b"}}
+	_, errImport := PlanImport(context.Background(), nil, nil, opts)
+	_, errExport := PlanExport(context.Background(), nil, nil, opts)
+	_, errStatus := Status(context.Background(), nil, nil, opts)
+	for _, err := range []error{errImport, errExport, errStatus} {
+		if !errors.Is(err, path.ErrBadPattern) || !strings.Contains(err.Error(), `bad pattern "a[b"`) {
+			t.Errorf("got %v, want ErrBadPattern naming a[b", err)
+		}
 	}
 }

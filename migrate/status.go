@@ -45,6 +45,9 @@ type State struct {
 // Status returns the state of the sequences opts selects that the database
 // or the store has, ordered by key. Only keys neither side has are errors.
 func Status(ctx context.Context, db DB, store seqcache.Store, opts Options) ([]State, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	var seqs []seqcache.Sequence
 	if len(opts.Only) > 0 {
 		for _, k := range opts.Only {
@@ -117,7 +120,7 @@ func classify(st State) State {
 	n, e := st.Native, st.Store
 	switch {
 	case e == nil:
-		st.Phase, st.Note = PhaseDatabaseOnly, "not in the store: the database hands out its values (seqshim imports it on first use, or run `seqshim import`)"
+		st.Phase, st.Note = PhaseDatabaseOnly, "not in the store: the database hands out its values (the driver imports it on first use, or import it)"
 		return st
 	case n == nil:
 		st.Phase, st.Note = PhaseStoreOnly, "not in the database"
@@ -125,8 +128,8 @@ func classify(st State) State {
 	}
 	overlap := func(why string) State {
 		st.Phase, st.Overlap = PhaseOverlap, true
-		st.Note = why + fmt.Sprintf(": fix: `seqshim import --only %s` caps the database below the store, "+
-			"or `seqshim export --only %s` moves it past the store", st.Key, st.Key)
+		st.Note = why + fmt.Sprintf(": fix: import (--only %s) caps the database below the store, "+
+			"or export (--only %s) moves it past the store", st.Key, st.Key)
 		return st
 	}
 	if e.Increment != n.Increment {

@@ -326,8 +326,9 @@ func TestNextNAcrossBlocks(t *testing.T) {
 	}
 }
 
-// TestLayers runs client caches over a server cache over a store, the
-// three layers of DESIGN.md §1, and checks uniqueness across clients.
+// TestLayers runs client caches over a server cache over a store (a Cache
+// is itself a Store, so caches stack as a sequence server would stack
+// them) and checks uniqueness across clients.
 func TestLayers(t *testing.T) {
 	store := newStore(t, spec(t, "public.s"))
 	server := newCache(t, store, seqcache.Config{BlockSize: 10_000})

@@ -11,7 +11,9 @@
 // A Cache is itself a Store: caches compose into layers (client cache, server
 // cache, DynamoDB) without special code.
 //
-// Errors carry PostgreSQL SQLSTATEs ([Error]); test them with errors.Is
-// against [ErrUnknownSequence], [ErrLimitReached], [ErrOutOfRange],
-// [ErrExists] and [ErrNotCalled].
+// Errors are [*Error] values: a code (the SQLSTATE PostgreSQL reports for
+// the same condition), the sequence, the values concerned and the cause.
+// Test them with errors.Is against [ErrUnknownSequence], [ErrLimitReached],
+// [ErrOutOfRange], [ErrExists] and [ErrNotCalled]. Their text names the
+// sequence by its store key; the driver words them as PostgreSQL does.
 package seqcache

@@ -5,30 +5,41 @@ import (
 	"fmt"
 )
 
-// SQLSTATE codes used by sequence errors, as PostgreSQL reports them.
+// Codes of sequence errors. They are the SQLSTATEs PostgreSQL reports for
+// the same conditions, so that a caller can handle them as it handles
+// PostgreSQL's; the driver, not this package, words PostgreSQL's messages.
 const (
-	CodeUndefinedTable       = "42P01" // unknown sequence
-	CodeDuplicateTable       = "42P07" // sequence already exists
-	CodeSequenceLimit        = "2200H" // nextval reached the limit without cycle
-	CodeNumericOutOfRange    = "22003" // setval or a parameter out of range
-	CodeObjectNotInState     = "55000" // currval or lastval before nextval
-	CodeInvalidParameter     = "22023" // a bad sequence definition
-	CodeFeatureNotSupported  = "0A000" // a statement seqshim cannot answer
-	CodeConnectionFailure    = "08006" // the store could not be reached
-	CodeInternalError        = "XX000"
-	CodeQueryCanceled        = "57014"
-	CodeInsufficientResource = "53000"
+	CodeUndefinedTable      = "42P01" // unknown sequence
+	CodeDuplicateTable      = "42P07" // sequence already exists
+	CodeSequenceLimit       = "2200H" // nextval reached the limit without cycle
+	CodeNumericOutOfRange   = "22003" // setval or a parameter out of range
+	CodeObjectNotInState    = "55000" // currval or lastval before nextval
+	CodeInvalidParameter    = "22023" // a bad sequence definition
+	CodeFeatureNotSupported = "0A000" // a statement seqshim cannot answer
+	CodeConnectionFailure   = "08006" // the store could not be reached
+	CodeInternalError       = "XX000" // the store holds what it cannot read
+	CodeQueryCanceled       = "57014" // the caller's context was canceled
 )
 
-// Error is a sequence error carrying a PostgreSQL SQLSTATE, so that callers
-// can keep the error handling they wrote for PostgreSQL.
+// Error is a sequence error: what happened (Code), to which sequence, with
+// which values, and why (Err). Its Error text names the sequence by its
+// store key; the driver reports it with PostgreSQL's wording, naming the
+// relation as the statement did.
 type Error struct {
-	Code     string // SQLSTATE, one of the Code constants
-	Sequence string // the sequence concerned, when there is one
-	Message  string // PostgreSQL-style primary message
-	Detail   string
-	Hint     string // the way out
-	Err      error  // the underlying cause, if any
+	Code     string // one of the Code constants
+	Sequence string // the store key of the sequence concerned, when there is one
+	// Value is setval's value (CodeNumericOutOfRange) or the limit reached
+	// (CodeSequenceLimit).
+	Value int64
+	// Min and Max are the sequence's bounds (CodeNumericOutOfRange).
+	Min, Max int64
+	// Ascending is the sequence's direction: with CodeSequenceLimit, Value
+	// is its maximum when true, its minimum when false.
+	Ascending bool
+	Message   string // the primary message
+	Detail    string
+	Hint      string // the way out
+	Err       error  // the underlying cause, if any
 }
 
 // Sentinels for errors.Is: an *Error matches a sentinel with the same Code.
@@ -56,7 +67,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s (SQLSTATE %s)", msg, e.Code)
 }
 
-// SQLState returns the PostgreSQL error code.
+// SQLState returns the code, a PostgreSQL SQLSTATE.
 func (e *Error) SQLState() string { return e.Code }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -74,7 +85,7 @@ func UnknownSequence(name string) *Error {
 		Code:     CodeUndefinedTable,
 		Sequence: name,
 		Message:  fmt.Sprintf("relation %q does not exist", name),
-		Hint:     "create it with `seqshim create` or import it with `seqshim import`",
+		Hint:     "create it in the store, or import it from PostgreSQL (package migrate)",
 	}
 }
 
@@ -95,10 +106,12 @@ func LimitReached(name string, limit int64, max bool) *Error {
 		which = "maximum"
 	}
 	return &Error{
-		Code:     CodeSequenceLimit,
-		Sequence: name,
-		Message:  fmt.Sprintf("nextval: reached %s value of sequence %q (%d)", which, name, limit),
-		Hint:     "raise the limit with `seqshim setval`/ALTER SEQUENCE or create the sequence with CYCLE",
+		Code:      CodeSequenceLimit,
+		Sequence:  name,
+		Value:     limit,
+		Ascending: max,
+		Message:   fmt.Sprintf("nextval: reached %s value of sequence %q (%d)", which, name, limit),
+		Hint:      "create the sequence again with a wider limit or with CYCLE",
 	}
 }
 
@@ -107,6 +120,9 @@ func OutOfRange(name string, v, min, max int64) *Error {
 	return &Error{
 		Code:     CodeNumericOutOfRange,
 		Sequence: name,
+		Value:    v,
+		Min:      min,
+		Max:      max,
 		Message:  fmt.Sprintf("setval: value %d is out of bounds for sequence %q (%d..%d)", v, name, min, max),
 	}
 }

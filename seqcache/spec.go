@@ -91,14 +91,15 @@ func Define(name string, opts ...Option) (Spec, error) {
 	return s, s.Validate()
 }
 
-// Validate reports the first problem with s, with PostgreSQL's wording and
-// SQLSTATE 22023.
+// Validate reports the first problem with s, with SQLSTATE 22023: the
+// problem, in PostgreSQL's words, is the Detail.
 func (s Spec) Validate() error {
 	bad := func(format string, args ...any) error {
 		return &Error{
 			Code:     CodeInvalidParameter,
 			Sequence: s.Name,
-			Message:  fmt.Sprintf("sequence %q: ", s.Name) + fmt.Sprintf(format, args...),
+			Message:  fmt.Sprintf("sequence %q", s.Name),
+			Detail:   fmt.Sprintf(format, args...),
 		}
 	}
 	switch {

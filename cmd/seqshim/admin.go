@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"os"
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/internal/storeurl"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -26,9 +25,9 @@ type storeFlags struct {
 
 func addStoreFlags(fs *flag.FlagSet) *storeFlags {
 	f := &storeFlags{}
-	fs.StringVar(&f.store, "store", envOr("SEQSHIM_STORE", "dynamodb://seqshim_sequences"), "sequence store: dynamodb://TABLE (env SEQSHIM_STORE)")
+	fs.StringVar(&f.store, "store", envOr("SEQSHIM_STORE", storeurl.Default), "sequence store: dynamodb://TABLE (env SEQSHIM_STORE)")
 	fs.StringVar(&f.namespace, "namespace", os.Getenv("SEQSHIM_NAMESPACE"), "key prefix in the store (env SEQSHIM_NAMESPACE)")
-	fs.StringVar(&f.schema, "schema", envOr("SEQSHIM_SCHEMA", "public"), "schema of unqualified names (env SEQSHIM_SCHEMA)")
+	fs.StringVar(&f.schema, "schema", envOr("SEQSHIM_SCHEMA", rewrite.DefaultSchema), "schema of unqualified names (env SEQSHIM_SCHEMA)")
 	fs.BoolVar(&f.json, "json", false, "print JSON")
 	return f
 }
@@ -40,17 +39,18 @@ func envOr(key, def string) string {
 	return def
 }
 
-// open returns the DynamoDB store the flags name.
-func (f *storeFlags) open(ctx context.Context) (*dynamo.Store, error) {
-	u, err := url.Parse(f.store)
-	if err != nil || u.Scheme != "dynamodb" || u.Host == "" {
+// open returns the store the flags name. The commands act on a store
+// other processes share, so memory:// is refused.
+func (f *storeFlags) open(ctx context.Context) (seqcache.Store, error) {
+	u, err := storeurl.Parse(f.store)
+	if err != nil || u.Scheme != storeurl.DynamoDB {
 		return nil, fmt.Errorf("%w: -store %q: want dynamodb://TABLE", errUsage, f.store)
 	}
-	return dynamo.Open(ctx, dynamo.Options{Table: u.Host, Namespace: f.namespace})
+	return storeurl.Open(ctx, u, storeurl.Options{Namespace: f.namespace})
 }
 
 // openFor resolves a sequence name and opens the store.
-func (f *storeFlags) openFor(ctx context.Context, name string) (string, *dynamo.Store, error) {
+func (f *storeFlags) openFor(ctx context.Context, name string) (string, seqcache.Store, error) {
 	key, err := f.key(name)
 	if err != nil {
 		return "", nil, err
@@ -82,11 +82,22 @@ func runTable(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := s.EnsureTable(ctx); err != nil {
+	t, ok := s.(tableStore)
+	if !ok {
+		return fmt.Errorf("%w: -store %q has no table to create", errUsage, sf.store)
+	}
+	if err := t.EnsureTable(ctx); err != nil {
 		return err
 	}
-	return sf.print(stdout, map[string]string{"table": s.Table(), "status": "ACTIVE"},
-		func(w io.Writer) { fmt.Fprintf(w, "table %s is ready\n", s.Table()) })
+	return sf.print(stdout, map[string]string{"table": t.Table(), "status": "ACTIVE"},
+		func(w io.Writer) { fmt.Fprintf(w, "table %s is ready\n", t.Table()) })
+}
+
+// tableStore is a store kept in a table that table create makes:
+// *dynamo.Store.
+type tableStore interface {
+	EnsureTable(ctx context.Context) error
+	Table() string
 }
 
 func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -18,8 +18,8 @@ import (
 // own namespace in it.
 const cliTable = "seqshim_cli_test"
 
-// cli runs the CLI in process, as main does: exit code and output.
-func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// runCLI runs the CLI in process, as main does: exit code and output.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = run(context.Background(), args, &out, &errOut)
@@ -30,7 +30,7 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // every fragment of want.
 func wantRun(t *testing.T, code int, want []string, args ...string) (stdout string) {
 	t.Helper()
-	got, stdout, stderr := cli(t, args...)
+	got, stdout, stderr := runCLI(t, args...)
 	if got != code {
 		t.Errorf("seqshim %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), got, code, stdout, stderr)
 	}
@@ -59,7 +59,7 @@ func cliStore(t *testing.T) []string {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
-	if code, _, stderr := cli(t, "table", "create", "-store", "dynamodb://"+cliTable); code != 0 {
+	if code, _, stderr := runCLI(t, "table", "create", "-store", "dynamodb://"+cliTable); code != 0 {
 		t.Fatalf("table create: %d %s", code, stderr)
 	}
 	return []string{"-store", "dynamodb://" + cliTable, "-namespace", testenv.UniqueName("cli")}
@@ -71,22 +71,22 @@ func cmdArgs(st []string, command string, more ...string) []string {
 }
 
 func TestCLIUsage(t *testing.T) {
-	if code, _, stderr := cli(t); code != 2 || !strings.Contains(stderr, "usage: seqshim <command> [flags]") {
+	if code, _, stderr := runCLI(t); code != 2 || !strings.Contains(stderr, "usage: seqshim <command> [flags]") {
 		t.Errorf("no command: %d %q", code, stderr)
 	}
 	for _, h := range []string{"help", "-h", "--help"} {
-		if code, _, stderr := cli(t, h); code != 0 || !strings.Contains(stderr, "import ") || !strings.Contains(stderr, "status ") {
+		if code, _, stderr := runCLI(t, h); code != 0 || !strings.Contains(stderr, "import ") || !strings.Contains(stderr, "status ") {
 			t.Errorf("%s: %d %q", h, code, stderr)
 		}
 	}
 	wantRun(t, 2, []string{`seqshim: unknown command "nope"`, "usage: seqshim"}, "nope")
 	for _, c := range []string{"create", "get", "list", "setval", "drop", "import", "export", "status"} {
-		if code, _, stderr := cli(t, c, "-h"); code != 0 || !strings.Contains(stderr, "-store") || !strings.Contains(stderr, "-namespace") {
+		if code, _, stderr := runCLI(t, c, "-h"); code != 0 || !strings.Contains(stderr, "-store") || !strings.Contains(stderr, "-namespace") {
 			t.Errorf("%s -h: %d %q", c, code, stderr)
 		}
 	}
 	for _, c := range []string{"import", "export"} {
-		if _, _, stderr := cli(t, c, "--help"); !strings.Contains(stderr, "-gap") || !strings.Contains(stderr, "-dry-run") || !strings.Contains(stderr, "-only") {
+		if _, _, stderr := runCLI(t, c, "--help"); !strings.Contains(stderr, "-gap") || !strings.Contains(stderr, "-dry-run") || !strings.Contains(stderr, "-only") {
 			t.Errorf("%s --help: %q", c, stderr)
 		}
 	}

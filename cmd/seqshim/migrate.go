@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/seqshim/seqshim/internal/selector"
 	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -58,10 +59,13 @@ func (f *migrateFlags) options() (migrate.Options, error) {
 	}
 	o := migrate.Options{
 		Gap: f.gap, Schema: f.schema, LockTimeout: f.lockTimeout,
-		Allow: splitList(f.allow), Deny: splitList(f.deny),
+		Allow: selector.Split(f.allow), Deny: selector.Split(f.deny),
 		Logger: slog.New(slog.DiscardHandler), // the command prints what happens
 	}
-	for _, name := range splitList(f.only) {
+	if err := (selector.Selector{Allow: o.Allow, Deny: o.Deny}).Validate(); err != nil {
+		return o, fmt.Errorf("%w: -allow/-deny: %v", errUsage, err)
+	}
+	for _, name := range selector.Split(f.only) {
 		key, err := f.key(name)
 		if err != nil {
 			return o, err
@@ -69,16 +73,6 @@ func (f *migrateFlags) options() (migrate.Options, error) {
 		o.Only = append(o.Only, key)
 	}
 	return o, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for p := range strings.SplitSeq(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // openBoth opens the database and the store.
@@ -193,6 +187,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var overlaps []string
 	for i, s := range states {
 		out[i] = toJSONState(s)
+		if s.Phase == migrate.PhaseDatabaseOnly {
+			out[i].Note += "; `seqshim import -only " + s.Key + "` imports it now"
+		}
 		if s.Overlap {
 			overlaps = append(overlaps, s.Key)
 		}
@@ -277,11 +274,18 @@ func (f *migrateFlags) apply(ctx context.Context, stdout io.Writer, verb string,
 	return perr
 }
 
-// printSteps prints one line per step, then the statements (withSQL) and
-// the warnings.
+// stepFixes are the commands behind the fixes that failed steps name
+// (package migrate names no command).
+const stepFixes = "  fix commands: `seqshim get NAME` shows the store's sequence, `seqshim setval NAME N` moves it, " +
+	"`seqshim drop NAME` removes it, `seqshim import -only NAME` imports again, `seqshim status` compares both sides"
+
+// printSteps prints one line per step, then the statements (withSQL), the
+// warnings and, when a step failed, the commands that carry out fixes.
 func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	failed := false
 	for _, s := range steps {
+		failed = failed || s.Err != nil
 		detail := s.Note
 		if s.Err != nil {
 			detail = s.Err.Error()
@@ -302,6 +306,9 @@ func printSteps(w io.Writer, steps []migrate.Step, withSQL bool) {
 		if s.Warning != "" {
 			fmt.Fprintf(w, "  WARNING: %s\n", s.Warning)
 		}
+	}
+	if failed {
+		fmt.Fprintln(w, stepFixes)
 	}
 }
 

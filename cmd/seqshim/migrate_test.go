@@ -72,7 +72,7 @@ func TestCLIImportExportStatus(t *testing.T) {
 	wantRun(t, 1, []string{`relation "` + a + `" does not exist`}, cmdArgs(st, "get", a)...)
 	// Status before import: both in the database only.
 	out = wantRun(t, 0, nil, cmdArgs(flags, "status")...)
-	if strings.Count(out, "database-only") != 2 {
+	if strings.Count(out, "database-only") != 2 || !strings.Contains(out, "`seqshim import -only "+a+"` imports it now") {
 		t.Errorf("status before import:\n%s", out)
 	}
 
@@ -169,6 +169,8 @@ func TestCLIMigrateErrors(t *testing.T) {
 		{cmdArgs(flags, "import", "-only", "123"), `seqshim import: usage: bad sequence name "123": sequence given by OID`},
 		{cmdArgs(flags, "import", "-lock-timeout", "soon"), `invalid value "soon" for flag -lock-timeout`},
 		{cmdArgs(flags, "status", "extra"), `seqshim status: usage: unexpected arguments ["extra"]`},
+		{cmdArgs(flags, "import", "-allow", "public.*,a[b"), `seqshim import: usage: -allow/-deny: bad pattern "a[b": syntax error in pattern`},
+		{cmdArgs(flags, "status", "-deny", `x\`), `seqshim status: usage: -allow/-deny: bad pattern "x\\": syntax error in pattern`},
 		{cmdArgs(st, "import", "-database-url", ""), "seqshim import: usage: no database: set -database-url or DATABASE_URL"},
 		{cmdArgs(st, "status", "-database-url", ""), "seqshim status: usage: no database: set -database-url or DATABASE_URL"},
 		{[]string{"import", "-store", "redis://x", "-database-url", "postgres://x"}, `usage: -store "redis://x": want dynamodb://TABLE`},
@@ -193,7 +195,8 @@ func TestCLIMigrateErrors(t *testing.T) {
 	// No room for the gap: 1, the fix; the other sequence is imported.
 	out := wantRun(t, 1, []string{fmt.Sprintf("sequence %s.tiny: last value 32760 leaves 7 value(s) before its MAXVALUE 32767, fewer than the gap 100: fix: import it with --gap 7 or less", schema)},
 		cmdArgs(flags, "import", "-gap", "100")...)
-	if !strings.Contains(out, schema+".ok    create ✓") || !strings.Contains(out, "1 sequence(s) changed") {
+	if !strings.Contains(out, schema+".ok    create ✓") || !strings.Contains(out, "1 sequence(s) changed") ||
+		!strings.Contains(out, "fix commands: `seqshim get NAME`") {
 		t.Errorf("partial import:\n%s", out)
 	}
 	out = wantRun(t, 0, nil, cmdArgs(flags, "import", "-gap", "7", "-only", schema+".tiny")...)

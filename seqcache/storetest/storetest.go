@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite every seqcache.Store runs:
-// the semantics of DESIGN.md §2 for ascending, descending, cycling and
-// bounded sequences, give-back, and concurrent reservations that never
-// overlap. A store passes when its tests call Run and it passes.
+// the semantics of seqcache.Store (PostgreSQL's sequence semantics) for
+// ascending, descending, cycling and bounded sequences, give-back, and
+// concurrent reservations that never overlap. A store passes when its tests call Run and it passes.
 package storetest
 
 import (
