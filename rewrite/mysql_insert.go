@@ -1,0 +1,412 @@
+package rewrite
+
+import (
+	"sort"
+	"strings"
+)
+
+// MySQLStatement is what the MySQL driver needs to know of a statement
+// besides its sequence calls: the INSERT it is, if any, and whether it may
+// change the catalog or the session's sql_mode.
+type MySQLStatement struct {
+	// Insert describes an INSERT or REPLACE; nil for other statements.
+	Insert *MySQLInsert
+	// DDL: CREATE, ALTER, DROP, RENAME or TRUNCATE, which may change a
+	// table's columns or AUTO_INCREMENT.
+	DDL bool
+	// Set: a SET statement, which may change sql_mode.
+	Set bool
+}
+
+// MySQLInsert describes INSERT or REPLACE with byte offsets into the text.
+type MySQLInsert struct {
+	Table Name
+	// Columns are the listed columns (nil without a list); ListEnd is the
+	// offset of the list's closing parenthesis, -1 without a list.
+	Columns []string
+	ListEnd int
+	// Rows are the rows of VALUES: the span of each value. RowEnds are the
+	// offsets of the rows' closing parentheses.
+	Rows    [][]Span
+	RowEnds []int
+	// SetColumns and SetValues are the assignments of INSERT ... SET;
+	// SetEnd is the offset after the last one.
+	SetColumns []string
+	SetValues  []Span
+	SetEnd     int
+	// Select: the rows come from a query (INSERT ... SELECT, TABLE, WITH).
+	Select bool
+}
+
+// DescribeMySQL lexes sql once more and describes its statement; an
+// unqualified table is in schema. It is meant to be called once per
+// distinct text, its result kept with the plan.
+func DescribeMySQL(sql, schema string) MySQLStatement {
+	toks, ok := myLex(sql)
+	if !ok || len(toks) == 0 {
+		return MySQLStatement{}
+	}
+	a := myAnalyzer{src: sql, toks: toks, opts: &Options{DefaultSchema: schema}}
+	stmts := a.split()
+	if len(stmts) != 1 {
+		return MySQLStatement{DDL: true} // several statements: assume the worst
+	}
+	lo, hi := stmts[0][0], stmts[0][1]
+	switch w := strings.ToLower(toks[lo].text); {
+	case toks[lo].kind != myWord:
+	case w == "create" || w == "alter" || w == "drop" || w == "rename" || w == "truncate":
+		return MySQLStatement{DDL: true}
+	case w == "set":
+		return MySQLStatement{Set: true}
+	case w == "insert" || w == "replace":
+		return MySQLStatement{Insert: a.insert(lo, hi)}
+	}
+	return MySQLStatement{}
+}
+
+// insert parses INSERT|REPLACE [modifiers] [INTO] tbl [PARTITION (...)]
+// [(cols)] {VALUES|VALUE (...), ... | SET a = v, ... | SELECT ...}.
+func (a *myAnalyzer) insert(lo, hi int) *MySQLInsert {
+	toks := a.toks
+	i := lo + 1
+	for i < hi && toks[i].kind == myWord {
+		w := strings.ToLower(toks[i].text)
+		if w != "low_priority" && w != "delayed" && w != "high_priority" && w != "ignore" && w != "into" {
+			break
+		}
+		i++
+	}
+	ins := &MySQLInsert{ListEnd: -1}
+	switch {
+	case a.isName(i, hi) && i+2 < hi && toks[i+1].kind == myDot && a.isName(i+2, hi):
+		ins.Table = Name{Schema: toks[i].text, Name: toks[i+2].text}
+		i += 3
+	case a.isName(i, hi):
+		ins.Table = Name{Schema: a.opts.DefaultSchema, Name: toks[i].text}
+		i++
+	default:
+		return nil
+	}
+	if strings.EqualFold(a.wordAt(i, hi), "partition") && i+1 < hi && toks[i+1].kind == myLParen {
+		i = toks[i+1].pair + 1
+	}
+	if i < hi && toks[i].kind == myLParen {
+		rp := toks[i].pair
+		if a.kw(i+1, hi) == mySelect || a.kw(i+1, hi) == myWith || i+1 < rp && toks[i+1].kind == myLParen {
+			ins.Select = true // INSERT INTO t (SELECT ...)
+			return ins
+		}
+		ins.Columns = []string{}
+		for j := i + 1; j < rp; j++ {
+			if !a.isName(j, rp) {
+				return nil
+			}
+			for j+2 < rp && toks[j+1].kind == myDot { // t.col: the column
+				j += 2
+			}
+			ins.Columns = append(ins.Columns, toks[j].text)
+			if j+1 < rp && toks[j+1].kind != myComma {
+				return nil
+			}
+			j++
+		}
+		ins.ListEnd = toks[rp].start
+		i = rp + 1
+	}
+	switch a.kw(i, hi) {
+	case myValues, myValue:
+		return a.insertRows(ins, i+1, hi)
+	case mySet:
+		return a.insertSet(ins, i+1, hi)
+	}
+	ins.Select = true
+	return ins
+}
+
+func (a *myAnalyzer) wordAt(i, hi int) string {
+	if i < hi && a.toks[i].kind == myWord {
+		return a.toks[i].text
+	}
+	return ""
+}
+
+// insertRows parses the rows of VALUES from token i.
+func (a *myAnalyzer) insertRows(ins *MySQLInsert, i, hi int) *MySQLInsert {
+	toks := a.toks
+	for i < hi && toks[i].kind == myLParen {
+		rp := toks[i].pair
+		var row []Span
+		for s, j := i+1, i+1; j < rp; {
+			e := j
+			for e < rp && toks[e].kind != myComma {
+				if toks[e].kind == myLParen {
+					e = toks[e].pair
+				}
+				e++
+			}
+			if e == s {
+				return nil
+			}
+			row = append(row, Span{toks[s].start, toks[e-1].end})
+			if e == rp {
+				break
+			}
+			s, j = e+1, e+1
+			if j == rp {
+				return nil
+			}
+		}
+		ins.Rows = append(ins.Rows, row)
+		ins.RowEnds = append(ins.RowEnds, toks[rp].start)
+		i = rp + 1
+		if i < hi && toks[i].kind == myComma {
+			i++
+		}
+	}
+	if len(ins.Rows) == 0 {
+		return nil
+	}
+	return ins
+}
+
+// insertSet parses the assignments of INSERT ... SET from token i.
+func (a *myAnalyzer) insertSet(ins *MySQLInsert, i, hi int) *MySQLInsert {
+	toks := a.toks
+	for i < hi {
+		if !a.isName(i, hi) {
+			return nil
+		}
+		for i+2 < hi && toks[i+1].kind == myDot {
+			i += 2
+		}
+		col := toks[i].text
+		if i+1 >= hi || toks[i+1].kind != myOp || toks[i+1].text != "=" && toks[i+1].text != ":=" {
+			return nil
+		}
+		s := i + 2
+		e := s
+		for e < hi && toks[e].kind != myComma && !(toks[e].kind == myWord && (toks[e].kw == myOn || toks[e].kw == myReturning)) {
+			if toks[e].kind == myLParen {
+				e = toks[e].pair
+			}
+			e++
+		}
+		if e == s {
+			return nil
+		}
+		ins.SetColumns = append(ins.SetColumns, col)
+		ins.SetValues = append(ins.SetValues, Span{toks[s].start, toks[e-1].end})
+		ins.SetEnd = toks[e-1].end
+		if e >= hi || toks[e].kind != myComma {
+			break
+		}
+		i = e + 1
+	}
+	if len(ins.SetColumns) == 0 {
+		return nil
+	}
+	return ins
+}
+
+// MySQLTable describes a table whose AUTO_INCREMENT column draws from the
+// store.
+type MySQLTable struct {
+	// Columns are the table's columns in order.
+	Columns []string
+	// Auto is the AUTO_INCREMENT column.
+	Auto string
+	// Seq is the store's sequence for it; Key is Seq.Key().
+	Seq Name
+	Key string
+	// ZeroGenerates: the session's sql_mode lacks NO_AUTO_VALUE_ON_ZERO,
+	// so 0 in the column generates a value, as NULL and DEFAULT do.
+	ZeroGenerates bool
+}
+
+// PlanMySQLImplicit derives from p, the plan of an INSERT described by
+// ins, the plan that gives the AUTO_INCREMENT column of t its values from
+// the store: the column is added where it is left out, and NULL, DEFAULT
+// (and 0 when it generates) are replaced, each by a placeholder filled
+// with a new value. The first generated value is wrapped in
+// LAST_INSERT_ID(?), so that MariaDB itself reports it to the client
+// (Result.LastInsertId) and to LAST_INSERT_ID() in the session, as it
+// reports the first generated id of a multi-row INSERT. It returns the
+// plan, and the caller's parameters (by ordinal) that give the column its
+// value, which the driver must check at run time: a NULL there would make
+// MariaDB generate the value. p is returned unchanged when no value is
+// generated; a Refuse plan when the values cannot be given.
+func PlanMySQLImplicit(p *Plan, ins *MySQLInsert, t *MySQLTable) (*Plan, []int) {
+	if p.Kind != Pass && p.Kind != Bind {
+		return p, nil
+	}
+	refuse := func(why string) *Plan {
+		return &Plan{Kind: Refuse, Original: p.Original, SQL: p.Original, NumParams: p.NumParams, Reason: why}
+	}
+	if ins.Select {
+		return refuse("INSERT ... SELECT into " + ins.Table.Key() + " may leave its AUTO_INCREMENT column " + t.Auto +
+			" to MariaDB, whose values seqshim does not give: insert the rows with VALUES, or leave the table to MariaDB (seqshim.deny=" + t.Key + ")"), nil
+	}
+	toks, ok := myLex(p.Original)
+	if !ok {
+		return p, nil
+	}
+	var adds []autoEdit
+	var callerParams []int
+	paramAt := func(sp Span) int { // the caller's ordinal of a value that is a lone ?
+		n := 0
+		for i := range toks {
+			if toks[i].kind == myParam {
+				n++
+				if toks[i].start == sp.Start && toks[i].end == sp.End {
+					return n
+				}
+			}
+		}
+		return 0
+	}
+	value := func(sp Span) {
+		switch v := strings.ToLower(p.Original[sp.Start:sp.End]); {
+		case v == "null" || v == "default" || t.ZeroGenerates && isZero(v):
+			adds = append(adds, autoEdit{at: sp})
+		default:
+			if n := paramAt(sp); n > 0 {
+				callerParams = append(callerParams, n)
+			}
+		}
+	}
+	switch {
+	case ins.SetColumns != nil:
+		if k := indexFold(ins.SetColumns, t.Auto); k >= 0 {
+			value(ins.SetValues[k])
+		} else {
+			adds = append(adds, autoEdit{at: Span{ins.SetEnd, ins.SetEnd}, prefix: ", " + quoteMyIdent(t.Auto) + " = "})
+		}
+	case ins.Columns != nil:
+		k := indexFold(ins.Columns, t.Auto)
+		if k < 0 {
+			sep := ", "
+			if len(ins.Columns) == 0 {
+				sep = ""
+			}
+			adds = append(adds, autoEdit{at: Span{ins.ListEnd, ins.ListEnd}, text: sep + quoteMyIdent(t.Auto)})
+		}
+		for r, row := range ins.Rows {
+			switch {
+			case k >= 0 && k < len(row):
+				value(row[k])
+			case k < 0:
+				sep := ", "
+				if len(row) == 0 {
+					sep = ""
+				}
+				adds = append(adds, autoEdit{at: Span{ins.RowEnds[r], ins.RowEnds[r]}, prefix: sep})
+			}
+		}
+	default: // VALUES for every column, in table order
+		k := indexFold(t.Columns, t.Auto)
+		for _, row := range ins.Rows {
+			if len(row) == 0 {
+				return refuse("INSERT INTO " + ins.Table.Key() + " VALUES () leaves its AUTO_INCREMENT column " + t.Auto +
+					" to MariaDB: name the column, as in INSERT INTO t (" + t.Auto + ") VALUES (NULL)"), nil
+			}
+			if len(row) != len(t.Columns) || k < 0 {
+				return p, nil // the server reports the column count
+			}
+			value(row[k])
+		}
+	}
+	gen := 0
+	for _, ad := range adds {
+		if ad.text == "" {
+			gen++
+		}
+	}
+	if gen == 0 {
+		return p, callerParams
+	}
+	return renderImplicit(p, toks, adds, t), callerParams
+}
+
+// autoEdit is a change PlanMySQLImplicit makes: text inserted as is, or
+// (text == "") a new value: prefix, then the placeholder.
+type autoEdit struct {
+	at     Span
+	prefix string
+	text   string
+}
+
+func isZero(v string) bool {
+	v = strings.TrimLeft(v, "+")
+	return strings.Trim(v, "0") == "" || strings.Trim(v, "0") == "." || v == "'0'"
+}
+
+func indexFold(list []string, s string) int {
+	for i, v := range list {
+		if strings.EqualFold(v, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+func quoteMyIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// renderImplicit merges the base plan's edits (its calls replaced) with
+// the new values, and numbers every placeholder it introduces among the
+// statement's own.
+func renderImplicit(p *Plan, toks []myToken, adds []autoEdit, t *MySQLTable) *Plan {
+	type ed struct {
+		Edit
+		call *Call // the call whose placeholder the edit holds, or nil
+	}
+	var eds []ed
+	calls := make([]Call, 0, len(p.Calls)+len(adds))
+	calls = append(calls, p.Calls...)
+	for i := range p.Edits {
+		eds = append(eds, ed{Edit: p.Edits[i]})
+	}
+	first := true
+	for _, ad := range adds {
+		if ad.text != "" {
+			eds = append(eds, ed{Edit: Edit{Start: ad.at.Start, End: ad.at.End, Text: ad.text}})
+			continue
+		}
+		ph := "?"
+		if first {
+			ph, first = "LAST_INSERT_ID(?)", false
+		}
+		calls = append(calls, Call{Func: Nextval, Seq: t.Seq, Key: t.Key, Span: ad.at})
+		eds = append(eds, ed{Edit: Edit{Start: ad.at.Start, End: ad.at.End, Text: ad.prefix + ph}})
+	}
+	sort.SliceStable(calls, func(i, j int) bool { return calls[i].Span.Start < calls[j].Span.Start })
+	sort.SliceStable(eds, func(i, j int) bool {
+		if eds[i].Start != eds[j].Start {
+			return eds[i].Start < eds[j].Start
+		}
+		return eds[i].End < eds[j].End
+	})
+	// Each call's placeholder: the caller's ? before it, plus the calls before it.
+	for k := range calls {
+		before := 0
+		for i := range toks {
+			if toks[i].start >= calls[k].Span.Start {
+				break
+			}
+			if toks[i].kind == myParam {
+				before++
+			}
+		}
+		calls[k].Param = before + k + 1
+	}
+	var b strings.Builder
+	out := make([]Edit, 0, len(eds))
+	pos := 0
+	for _, e := range eds {
+		b.WriteString(p.Original[pos:e.Start])
+		b.WriteString(e.Text)
+		pos = e.End
+		out = append(out, e.Edit)
+	}
+	b.WriteString(p.Original[pos:])
+	return &Plan{Kind: Bind, Original: p.Original, SQL: b.String(), Calls: calls, NumParams: p.NumParams, Edits: out}
+}
