@@ -113,7 +113,7 @@ func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), planner: rewrite.NewPlanner(rewrite.Options{
+	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), my: newMyCatalog(cfg.PlanCache), planner: rewrite.NewPlanner(rewrite.Options{
 		DefaultSchema:  cfg.Schema,
 		Oracle:         cfg.Oracle,
 		NoNextValueFor: !cfg.NextValueFor,
@@ -215,6 +215,7 @@ type Connector struct {
 	cfg     Config
 	planner *rewrite.Planner
 	catalog *catalog
+	my      *myCatalog // the MySQL dialect's tables and derived plans
 
 	importOnce sync.Once
 	importDB   *sql.DB // plain connections to the base driver, for lazy import

@@ -18,6 +18,9 @@ type myConn struct {
 	c     *Connector
 	inner driver.Conn
 	sess  mySession
+	// zeroGen caches whether 0 generates an AUTO_INCREMENT value under the
+	// session's sql_mode; modeKnown is false until read and after a SET.
+	zeroGen, modeKnown bool
 }
 
 func newMyConn(c *Connector, inner driver.Conn) *myConn {
@@ -47,29 +50,46 @@ func (c *myConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *myConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	p := c.c.planner.Plan(query)
-	switch p.Kind {
+	d, err := c.plan(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	switch d.plan.Kind {
 	case rewrite.Pass:
-		return base(c).prepare(ctx, query)
+		inner, err := base(c).prepare(ctx, query)
+		if err != nil || d.caller == nil && !d.stmt.DDL && !d.stmt.Set {
+			return inner, err
+		}
+		return &myStmt{c: c, d: d, inner: inner}, nil
 	case rewrite.Local:
-		return &myStmt{c: c, plan: p}, nil
+		return &myStmt{c: c, d: d}, nil
 	case rewrite.Bind:
-		inner, err := base(c).prepare(ctx, p.SQL)
+		inner, err := base(c).prepare(ctx, d.plan.SQL)
 		if err != nil {
 			return nil, err
 		}
-		return &myStmt{c: c, plan: p, inner: inner}, nil
+		return &myStmt{c: c, d: d, inner: inner}, nil
 	}
-	return nil, myRefused(p)
+	return nil, myRefused(d.plan)
 }
 
 func (c *myConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	p := c.c.planner.Plan(query)
-	switch p.Kind {
+	d, err := c.plan(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	switch d.plan.Kind {
 	case rewrite.Pass:
-		return base(c).exec(ctx, query, args)
+		if err := c.checkCaller(d, args); err != nil {
+			return nil, err
+		}
+		res, err := base(c).exec(ctx, query, args)
+		if err == nil {
+			c.after(d)
+		}
+		return res, err
 	case rewrite.Local:
-		if _, err := c.sess.local(ctx, p, args); err != nil {
+		if _, err := c.sess.local(ctx, d.plan, args); err != nil {
 			return nil, err
 		}
 		return driver.RowsAffected(0), nil
@@ -79,20 +99,30 @@ func (c *myConn) ExecContext(ctx context.Context, query string, args []driver.Na
 		// the statement once, which evaluates the calls once.
 		return nil, driver.ErrSkip
 	}
-	return nil, myRefused(p)
+	return nil, myRefused(d.plan)
 }
 
 func (c *myConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	p := c.c.planner.Plan(query)
-	switch p.Kind {
+	d, err := c.plan(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	switch d.plan.Kind {
 	case rewrite.Pass:
-		return base(c).query(ctx, query, args)
+		if err := c.checkCaller(d, args); err != nil {
+			return nil, err
+		}
+		rows, err := base(c).query(ctx, query, args)
+		if err == nil {
+			c.after(d)
+		}
+		return rows, err
 	case rewrite.Local:
-		return c.sess.local(ctx, p, args)
+		return c.sess.local(ctx, d.plan, args)
 	case rewrite.Bind:
 		return nil, driver.ErrSkip // as in ExecContext
 	}
-	return nil, myRefused(p)
+	return nil, myRefused(d.plan)
 }
 
 func (c *myConn) Close() error { return c.inner.Close() }
@@ -140,11 +170,12 @@ func (b baseConn) query(ctx context.Context, query string, args []driver.NamedVa
 	return b.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
-// myStmt is a prepared statement with sequence calls: a Local plan
-// answered in process, or a Bind plan prepared on the base connection.
+// myStmt is a prepared statement seqshim takes part in: a Local plan
+// answered in process, a Bind plan prepared on the base connection, or a
+// Pass plan whose parameters or effects the driver must see.
 type myStmt struct {
 	c     *myConn
-	plan  *rewrite.Plan
+	d     *myDerived
 	inner driver.Stmt // nil for Local plans
 }
 
@@ -161,7 +192,7 @@ func (s *myStmt) Close() error {
 }
 
 // NumInput is what the caller passes: the statement's own placeholders.
-func (s *myStmt) NumInput() int { return s.plan.NumParams }
+func (s *myStmt) NumInput() int { return s.d.plan.NumParams }
 
 func (s *myStmt) Exec(args []driver.Value) (driver.Result, error) {
 	return s.ExecContext(context.Background(), named(args))
@@ -171,29 +202,48 @@ func (s *myStmt) Query(args []driver.Value) (driver.Rows, error) {
 	return s.QueryContext(context.Background(), named(args))
 }
 
+// args returns the arguments for the inner statement.
+func (s *myStmt) args(ctx context.Context, args []driver.NamedValue) ([]driver.NamedValue, error) {
+	if err := s.c.checkCaller(s.d, args); err != nil {
+		return nil, err
+	}
+	if s.d.plan.Kind == rewrite.Pass {
+		return args, nil
+	}
+	return s.c.sess.bind(ctx, s.d.plan, args)
+}
+
 func (s *myStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	if s.inner == nil {
-		if _, err := s.c.sess.local(ctx, s.plan, args); err != nil {
+		if _, err := s.c.sess.local(ctx, s.d.plan, args); err != nil {
 			return nil, err
 		}
 		return driver.RowsAffected(0), nil
 	}
-	all, err := s.c.sess.bind(ctx, s.plan, args)
+	all, err := s.args(ctx, args)
 	if err != nil {
 		return nil, err
 	}
-	return s.inner.(driver.StmtExecContext).ExecContext(ctx, all)
+	res, err := s.inner.(driver.StmtExecContext).ExecContext(ctx, all)
+	if err == nil {
+		s.c.after(s.d)
+	}
+	return res, err
 }
 
 func (s *myStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	if s.inner == nil {
-		return s.c.sess.local(ctx, s.plan, args)
+		return s.c.sess.local(ctx, s.d.plan, args)
 	}
-	all, err := s.c.sess.bind(ctx, s.plan, args)
+	all, err := s.args(ctx, args)
 	if err != nil {
 		return nil, err
 	}
-	return s.inner.(driver.StmtQueryContext).QueryContext(ctx, all)
+	rows, err := s.inner.(driver.StmtQueryContext).QueryContext(ctx, all)
+	if err == nil {
+		s.c.after(s.d)
+	}
+	return rows, err
 }
 
 // CheckNamedValue defers to the base connection, as myConn does.

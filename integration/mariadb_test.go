@@ -311,3 +311,130 @@ func TestMariaDBRefused(t *testing.T) {
 		t.Fatalf("MariaDB's own sequence moved: %d, %v", n, err)
 	}
 }
+
+// TestMariaDBAutoIncrement runs the same INSERTs on a native
+// AUTO_INCREMENT table and on one whose AUTO_INCREMENT seqshim manages
+// (its sequence in the store, as an exact handover leaves it), and
+// compares the ids, Result.LastInsertId, RowsAffected and LAST_INSERT_ID().
+func TestMariaDBAutoIncrement(t *testing.T) {
+	e := newMyEnv(t)
+	ctx := context.Background()
+	native, shim := testenv.UniqueName("an"), testenv.UniqueName("as")
+	for _, tbl := range []string{native, shim} {
+		e.exec(e.native, "CREATE TABLE "+tbl+" (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+		t.Cleanup(func() { e.native.Exec("DROP TABLE IF EXISTS " + tbl) })
+	}
+	spec, err := seqcache.Define("test." + shim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	steps := []myStep{
+		{sql: "INSERT INTO {t} (v) VALUES (1), (2), (3)"},
+		{sql: "INSERT INTO {t} (id, v) VALUES (NULL, 4)"},
+		{sql: "INSERT INTO {t} (id, v) VALUES (0, 5), (DEFAULT, 6)"},
+		{sql: "INSERT INTO {t} SET v = 7"},
+		{sql: "INSERT INTO {t} VALUES (NULL, 8)"},
+		{sql: "INSERT INTO {t} (v) VALUES (?), (?)", args: []any{9, 10}},
+		{sql: "INSERT INTO {t} (id, v) VALUES (?, ?)", args: []any{50, 11}}, // explicit: both keep LAST_INSERT_ID
+		{sql: "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"},
+		{sql: "INSERT INTO {t} (id, v) VALUES (0, 12)"},
+	}
+	run := func(db *sql.DB, tbl string) []string {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var out []string
+		for _, st := range steps {
+			q := strings.ReplaceAll(st.sql, "{t}", tbl)
+			res, err := c.ExecContext(ctx, q, st.args...)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			id, _ := res.LastInsertId()
+			n, _ := res.RowsAffected()
+			var last int64
+			if err := c.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&last); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s: LastInsertId %d RowsAffected %d LAST_INSERT_ID() %d", st.sql, id, n, last))
+		}
+		rows, err := c.QueryContext(ctx, "SELECT id, v FROM "+tbl+" ORDER BY v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("row v=%d id=%d", v, id))
+		}
+		return out
+	}
+	want, got := run(e.native, native), run(e.shim, shim)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("seqshim:\n  %s\nMariaDB:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	seq, err := e.store.Get(ctx, "test."+shim)
+	if err != nil || seq.Next < 11 {
+		t.Fatalf("the store did not give the ids: %+v, %v", seq, err)
+	}
+}
+
+// TestMariaDBAutoIncrementFromStore checks that the ids come from the
+// store, not from MariaDB's counter, and what cannot be done is refused.
+func TestMariaDBAutoIncrementFromStore(t *testing.T) {
+	e := newMyEnv(t)
+	ctx := context.Background()
+	tbl := testenv.UniqueName("af")
+	e.exec(e.native, "CREATE TABLE "+tbl+" (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	t.Cleanup(func() { e.native.Exec("DROP TABLE IF EXISTS " + tbl) })
+	spec, err := seqcache.Define("test."+tbl, seqcache.Start(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.shim.Exec("INSERT INTO "+tbl+" (v) VALUES (?), (?)", 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := res.LastInsertId(); id != 1000 {
+		t.Fatalf("LastInsertId %d, want 1000", id)
+	}
+	var ids []int64
+	rows, err := e.native.Query("SELECT id FROM " + tbl + " ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if !reflect.DeepEqual(ids, []int64{1000, 1001}) {
+		t.Fatalf("ids %v, want [1000 1001]", ids)
+	}
+	for _, c := range []struct {
+		sql  string
+		args []any
+		want string
+	}{
+		{"INSERT INTO " + tbl + " (v) SELECT 3", nil, "INSERT ... SELECT"},
+		{"INSERT INTO " + tbl + " (id, v) VALUES (?, 4)", []any{nil}, "leave the column out"},
+	} {
+		_, err := e.shim.Exec(c.sql, c.args...)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, c.want) {
+			t.Errorf("%s: %v, want 1235 saying %q", c.sql, err, c.want)
+		}
+	}
+}
