@@ -111,7 +111,7 @@ func TestMariaDBImportAutoIncrement(t *testing.T) {
 	}
 	// MariaDB moved its counter past 13: a native insert takes 14, and the
 	// store's next value, 14, is then a loud duplicate.
-	if _, err := e.native.Exec("INSERT INTO "+tbl+" (v) VALUES (5)"); err != nil {
+	if _, err := e.native.Exec("INSERT INTO " + tbl + " (v) VALUES (5)"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.shim.Exec("INSERT INTO "+tbl+" (v) VALUES (?)", 6)

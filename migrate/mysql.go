@@ -234,8 +234,9 @@ func mysqlPlanImport(o mysqlObject, e *seqcache.Sequence, gap int64) Step {
 	if o.table {
 		st.SQL = nil // nothing to cap
 		st.Cap = o.MaxValue
-		st.Note += fmt.Sprintf("; AUTO_INCREMENT cannot be capped: native inserts reach the store's ids after %d more, and the unique key on %s then fails them with 1062",
-			remainingBetween(o.Native, o.LastValue, st.StoreNext-o.Increment), o.column)
+		next, _ := o.Next()
+		st.Note = fmt.Sprintf("create in the store at %d (MariaDB's next id %d); AUTO_INCREMENT cannot be capped: native inserts reach the store's ids after %d more, and the unique key on %s then fails them with 1062",
+			st.StoreNext, next, remainingBetween(o.Native, o.LastValue, st.StoreNext-o.Increment), o.column)
 		if st.Action == ActionStop {
 			st.Action, st.Err = ActionFail, fmt.Errorf("table %s: MariaDB's ids have reached the store's (store next %d); fix: move the store forward by hand (seqshim setval) past MAX(%s) and import again",
 				o.Key(), st.StoreNext, o.column)
@@ -506,10 +507,14 @@ func tableState(o mysqlObject, st State, e seqcache.Sequence) State {
 			st.Margin, low, o.column)
 		return st
 	}
-	st = classify(st)
-	if st.Phase == PhaseOverlap {
-		st.Note = fmt.Sprintf("MariaDB's next id %d has reached the store's ids (first %d, next %s); the unique key on %s turns a collision into 1062: fix: export (--only %s) moves the counter past the store",
-			next, low, nextText(e), o.column, o.Key())
+	if !e.Exhausted && next > e.Next {
+		st.Phase, st.Margin = PhaseExported, next-e.Next
+		st.Note = fmt.Sprintf("MariaDB's next id %d is past the store's next %d: the store can hand out %d more before it reaches MariaDB's ids",
+			next, e.Next, st.Margin)
+		return st
 	}
+	st.Phase, st.Overlap = PhaseOverlap, true
+	st.Note = fmt.Sprintf("MariaDB's next id %d has reached the store's ids (first %d, next %s); the unique key on %s turns a collision into 1062: fix: export (--only %s) moves the counter past the store",
+		next, low, nextText(e), o.column, o.Key())
 	return st
 }
