@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/seqshim/seqshim/rewrite"
@@ -53,16 +52,13 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-// plan returns how to answer query: the planner's plan, turned into a
-// Bind plan when the statement is an INSERT that leaves a managed
-// sequence column to its default.
+// plan returns how to answer query: the planner's plan, or the plan
+// rewrite derives from it for an INSERT or COPY given the tables it
+// writes to.
 func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 	p := c.c.planner.Plan(query)
-	if (p.Insert != nil || p.OtherInserts != nil || p.Copy != nil) && (p.Kind == rewrite.Pass || p.Kind == rewrite.Bind) {
+	if p.NeedsTables() {
 		return c.implicit(ctx, p)
-	}
-	if p.Kind == rewrite.Pass && ddl(query) {
-		c.c.catalog.forget() // column defaults may have changed
 	}
 	return p, nil
 }
@@ -71,38 +67,43 @@ func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 // transaction has failed: PostgreSQL then refuses every command.
 func (c *conn) local(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Rows, error) {
 	if pc, ok := c.inner.(interface{ Conn() *pgx.Conn }); ok && pc.Conn().PgConn().TxStatus() == 'E' {
-		return nil, pgErr("25P02", "current transaction is aborted, commands ignored until end of transaction block", "", nil)
+		return nil, pgErr(codeInFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block", "", nil)
 	}
 	return c.sess.local(ctx, p, args)
 }
 
-// discards reports whether a statement is DISCARD ALL or DISCARD
-// SEQUENCES, which forget the session's currval and lastval.
-func discards(query string) bool {
-	q := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(query), ";"))
-	if len(q) < 11 || q[0]|0x20 != 'd' {
-		return false
+// executed acts on the facts of a plan the database has just executed,
+// with the error it returned: a statement that changes the catalog drops
+// the table descriptions (even when it failed: part of a string of
+// statements may have run), a successful DISCARD ALL or SEQUENCES forgets
+// currval and lastval.
+func (c *conn) executed(p *rewrite.Plan, err error) {
+	if changesCatalog(p) {
+		c.c.catalog.forget()
 	}
-	f := strings.Fields(strings.ToUpper(q))
-	return len(f) == 2 && f[0] == "DISCARD" && (f[1] == "ALL" || f[1] == "SEQUENCES")
+	if err == nil && discardsSequences(p) {
+		c.sess.reset()
+	}
 }
 
-// ddl reports whether a statement may change column defaults: it starts
-// with CREATE, ALTER or DROP (a leading comment hides it; a restart or the
-// next DDL seen refreshes the catalog then).
-func ddl(query string) bool {
-	q := strings.TrimLeft(query, " \t\r\n(")
-	if len(q) < 5 {
-		return false
+// changesCatalog reports whether the plan's statements may change column
+// defaults.
+func changesCatalog(p *rewrite.Plan) bool {
+	for _, f := range p.Facts {
+		if f.Kind == rewrite.CatalogChange {
+			return true
+		}
 	}
-	prefix := func(w string) bool { return len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) }
-	switch q[0] | 0x20 {
-	case 'c':
-		return prefix("create")
-	case 'a':
-		return prefix("alter")
-	case 'd':
-		return prefix("drop")
+	return false
+}
+
+// discardsSequences reports whether the plan's statements forget the
+// session's currval and lastval.
+func discardsSequences(p *rewrite.Plan) bool {
+	for _, f := range p.Facts {
+		if f.Kind == rewrite.Discard && (f.All || f.Object == "SEQUENCES") {
+			return true
+		}
 	}
 	return false
 }
@@ -112,20 +113,19 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	if err != nil {
 		return nil, err
 	}
-	switch p.Kind {
-	case rewrite.Pass:
-		return c.prepareInner(ctx, query)
-	case rewrite.Local:
-		return &stmt{c: c, plan: p}, nil
-	case rewrite.Bind:
-		inner, err := c.prepareInner(ctx, p.SQL)
-		if err != nil {
-			return nil, err
-		}
-		return &stmt{c: c, plan: p, inner: inner}, nil
-	default:
+	switch {
+	case p.Kind == rewrite.Refuse:
 		return nil, refused(p)
+	case p.Kind == rewrite.Local:
+		return &stmt{c: c, plan: p}, nil
+	case p.Kind == rewrite.Pass && p.Facts == nil:
+		return c.prepareInner(ctx, query) // nothing to add or act on
 	}
+	inner, err := c.prepareInner(ctx, p.SQL)
+	if err != nil {
+		return nil, err
+	}
+	return &stmt{c: c, plan: p, inner: inner}, nil
 }
 
 func (c *conn) prepareInner(ctx context.Context, query string) (driver.Stmt, error) {
@@ -166,26 +166,21 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		return nil, err
 	}
 	switch p.Kind {
-	case rewrite.Pass:
-		res, err := c.execInner(ctx, query, args)
-		if err == nil && discards(query) {
-			c.sess.reset()
-		}
-		return res, err
+	case rewrite.Refuse:
+		return nil, refused(p)
 	case rewrite.Local:
 		if _, err := c.local(ctx, p, args); err != nil {
 			return nil, err
 		}
 		return driver.RowsAffected(1), nil
-	case rewrite.Bind:
-		all, err := c.sess.bind(ctx, p, args)
-		if err != nil {
-			return nil, err
-		}
-		return c.execInner(ctx, p.SQL, all)
-	default:
-		return nil, refused(p)
 	}
+	all, err := c.sess.args(ctx, p, args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.execInner(ctx, p.SQL, all)
+	c.executed(p, err)
+	return res, err
 }
 
 func (c *conn) execInner(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -201,23 +196,18 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return nil, err
 	}
 	switch p.Kind {
-	case rewrite.Pass:
-		rows, err := c.queryInner(ctx, query, args)
-		if err == nil && discards(query) {
-			c.sess.reset()
-		}
-		return rows, err
+	case rewrite.Refuse:
+		return nil, refused(p)
 	case rewrite.Local:
 		return c.local(ctx, p, args)
-	case rewrite.Bind:
-		all, err := c.sess.bind(ctx, p, args)
-		if err != nil {
-			return nil, err
-		}
-		return c.queryInner(ctx, p.SQL, all)
-	default:
-		return nil, refused(p)
 	}
+	all, err := c.sess.args(ctx, p, args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.queryInner(ctx, p.SQL, all)
+	c.executed(p, err)
+	return rows, err
 }
 
 func (c *conn) queryInner(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -260,6 +250,6 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 func refused(p *rewrite.Plan) error {
-	return pgErr(seqcache.CodeFeatureNotSupported, "seqshim: "+p.Reason,
+	return pgErr(codeFeatureNotSupported, "seqshim: "+p.Reason,
 		"run the sequence call in its own statement (SELECT nextval(...)) and pass the value as a parameter", nil)
 }

@@ -15,15 +15,25 @@
 //   - Bind: calls evaluated once per statement (INSERT ... VALUES, SELECT
 //     without FROM) become extra bind parameters; the values come from the
 //     cache and are appended to the arguments.
+//   - Implicit: an INSERT that leaves out a column whose default draws
+//     from a managed sequence (serial, bigserial, identity, DEFAULT
+//     nextval('s')) gets the column and one parameter per row, filled from
+//     the cache, as a Bind plan.
 //   - Refuse: calls evaluated once per row fail with SQLSTATE 0A000 and a
 //     message that names the statement and the way out.
 //   - Pass: everything else goes to pgx byte for byte.
 //
-// An INSERT that leaves out a column whose default draws from a managed
-// sequence (serial, bigserial, identity, DEFAULT nextval('s')) gets the
-// column and one parameter per row, filled from the cache; the columns
-// are read from the catalog once per table and again after DDL passes
-// through this process. INSERT ... SELECT, OVERRIDING USER VALUE, an
+// For Implicit plans the driver only reads the catalog: it describes each
+// table an INSERT or COPY writes to (rewrite.Table) once, and rewrite's
+// Planner.Implicit derives the plan; descriptions and derived plans are
+// kept until a statement that changes the catalog runs through this
+// process. The driver matches no SQL text itself: it acts on the plan's
+// facts (rewrite.Fact) after the database executed the statement, sent
+// directly or prepared: a catalog change (CREATE, ALTER, DROP, also after
+// a comment) drops the table descriptions, DISCARD ALL or SEQUENCES
+// forgets currval and lastval. Its own statements (the catalog query, a
+// column default's nextval read as SELECT) do not enter the plan cache.
+// INSERT ... SELECT, OVERRIDING USER VALUE, an
 // INSERT inside WITH or in a string of several statements, and COPY ...
 // FROM with a column list, when they would leave such a column to
 // PostgreSQL, fail with 0A000. pgx's CopyFrom (through sql.Conn.Raw) is not

@@ -88,21 +88,3 @@ func TestBadConfig(t *testing.T) {
 		}
 	}
 }
-
-func TestStatementWords(t *testing.T) {
-	for q, want := range map[string]bool{
-		"CREATE TABLE t (id serial)": true, "  alter table t": true, "(drop table t)": true,
-		"Drop": false, "DELETE FROM t": false, "SELECT 1": false, "": false, "create": true,
-	} {
-		if got := ddl(q); got != want {
-			t.Errorf("ddl(%q) = %v, want %v", q, got, want)
-		}
-	}
-	for q, want := range map[string]bool{
-		"DISCARD ALL": true, "discard  sequences ;": true, "DISCARD PLANS": false, "DISCARD": false, "SELECT 'DISCARD ALL'": false,
-	} {
-		if got := discards(q); got != want {
-			t.Errorf("discards(%q) = %v, want %v", q, got, want)
-		}
-	}
-}

@@ -50,79 +50,79 @@ func (c *myConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *myConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	d, err := c.plan(ctx, query)
+	p, err := c.plan(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	switch d.plan.Kind {
+	switch p.Kind {
 	case rewrite.Pass:
 		inner, err := base(c).prepare(ctx, query)
-		if err != nil || d.caller == nil && !d.stmt.DDL && !d.stmt.Set {
+		if err != nil || p.NullChecks == nil && p.Facts == nil {
 			return inner, err
 		}
-		return &myStmt{c: c, d: d, inner: inner}, nil
+		return &myStmt{c: c, p: p, inner: inner}, nil
 	case rewrite.Local:
-		return &myStmt{c: c, d: d}, nil
-	case rewrite.Bind:
-		inner, err := base(c).prepare(ctx, d.plan.SQL)
+		return &myStmt{c: c, p: p}, nil
+	case rewrite.Bind, rewrite.Implicit:
+		inner, err := base(c).prepare(ctx, p.SQL)
 		if err != nil {
 			return nil, err
 		}
-		return &myStmt{c: c, d: d, inner: inner}, nil
+		return &myStmt{c: c, p: p, inner: inner}, nil
 	}
-	return nil, myRefused(d.plan)
+	return nil, myRefused(p)
 }
 
 func (c *myConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	d, err := c.plan(ctx, query)
+	p, err := c.plan(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	switch d.plan.Kind {
+	switch p.Kind {
 	case rewrite.Pass:
-		if err := c.checkCaller(d, args); err != nil {
+		if err := c.checkNulls(p, args); err != nil {
 			return nil, err
 		}
 		res, err := base(c).exec(ctx, query, args)
 		if err == nil {
-			c.after(d)
+			c.after(p)
 		}
 		return res, err
 	case rewrite.Local:
-		if _, err := c.sess.local(ctx, d.plan, args); err != nil {
+		if _, err := c.sess.local(ctx, p, args); err != nil {
 			return nil, err
 		}
 		return driver.RowsAffected(0), nil
-	case rewrite.Bind:
+	case rewrite.Bind, rewrite.Implicit:
 		// go-sql-driver/mysql sends arguments only in prepared statements
 		// (unless it interpolates): database/sql prepares, then executes
 		// the statement once, which evaluates the calls once.
 		return nil, driver.ErrSkip
 	}
-	return nil, myRefused(d.plan)
+	return nil, myRefused(p)
 }
 
 func (c *myConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	d, err := c.plan(ctx, query)
+	p, err := c.plan(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	switch d.plan.Kind {
+	switch p.Kind {
 	case rewrite.Pass:
-		if err := c.checkCaller(d, args); err != nil {
+		if err := c.checkNulls(p, args); err != nil {
 			return nil, err
 		}
 		rows, err := base(c).query(ctx, query, args)
 		if err == nil {
-			c.after(d)
+			c.after(p)
 		}
 		return rows, err
 	case rewrite.Local:
-		return c.sess.local(ctx, d.plan, args)
-	case rewrite.Bind:
+		return c.sess.local(ctx, p, args)
+	case rewrite.Bind, rewrite.Implicit:
 		return nil, driver.ErrSkip // as in ExecContext
 	}
-	return nil, myRefused(d.plan)
+	return nil, myRefused(p)
 }
 
 func (c *myConn) Close() error { return c.inner.Close() }
@@ -175,7 +175,7 @@ func (b baseConn) query(ctx context.Context, query string, args []driver.NamedVa
 // Pass plan whose parameters or effects the driver must see.
 type myStmt struct {
 	c     *myConn
-	d     *myDerived
+	p     *rewrite.Plan
 	inner driver.Stmt // nil for Local plans
 }
 
@@ -192,7 +192,7 @@ func (s *myStmt) Close() error {
 }
 
 // NumInput is what the caller passes: the statement's own placeholders.
-func (s *myStmt) NumInput() int { return s.d.plan.NumParams }
+func (s *myStmt) NumInput() int { return s.p.NumParams }
 
 func (s *myStmt) Exec(args []driver.Value) (driver.Result, error) {
 	return s.ExecContext(context.Background(), named(args))
@@ -204,18 +204,18 @@ func (s *myStmt) Query(args []driver.Value) (driver.Rows, error) {
 
 // args returns the arguments for the inner statement.
 func (s *myStmt) args(ctx context.Context, args []driver.NamedValue) ([]driver.NamedValue, error) {
-	if err := s.c.checkCaller(s.d, args); err != nil {
+	if err := s.c.checkNulls(s.p, args); err != nil {
 		return nil, err
 	}
-	if s.d.plan.Kind == rewrite.Pass {
+	if s.p.Kind == rewrite.Pass {
 		return args, nil
 	}
-	return s.c.sess.bind(ctx, s.d.plan, args)
+	return s.c.sess.bind(ctx, s.p, args)
 }
 
 func (s *myStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	if s.inner == nil {
-		if _, err := s.c.sess.local(ctx, s.d.plan, args); err != nil {
+		if _, err := s.c.sess.local(ctx, s.p, args); err != nil {
 			return nil, err
 		}
 		return driver.RowsAffected(0), nil
@@ -226,14 +226,14 @@ func (s *myStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dri
 	}
 	res, err := s.inner.(driver.StmtExecContext).ExecContext(ctx, all)
 	if err == nil {
-		s.c.after(s.d)
+		s.c.after(s.p)
 	}
 	return res, err
 }
 
 func (s *myStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	if s.inner == nil {
-		return s.c.sess.local(ctx, s.d.plan, args)
+		return s.c.sess.local(ctx, s.p, args)
 	}
 	all, err := s.args(ctx, args)
 	if err != nil {
@@ -241,7 +241,7 @@ func (s *myStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (dr
 	}
 	rows, err := s.inner.(driver.StmtQueryContext).QueryContext(ctx, all)
 	if err == nil {
-		s.c.after(s.d)
+		s.c.after(s.p)
 	}
 	return rows, err
 }

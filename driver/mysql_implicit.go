@@ -18,21 +18,17 @@ import (
 // make MariaDB generate the value. A table's AUTO_INCREMENT is managed when
 // the store has a sequence named after the table (db.table, put there by
 // `seqshim import`) and the allow/deny lists let it; the driver then
-// gives the column its values (see rewrite.PlanMySQLImplicit). What a
+// gives the column its values (see rewrite's Planner.Implicit). What a
 // table's columns are is read from information_schema once per table and
 // kept until this process sees DDL; a table the store lacks is left to
 // MariaDB until then too.
 
-// myTable is what the driver knows of a table; nil: not managed.
-type myTable = rewrite.MySQLTable
-
-// myDerived is the plan to run for a text: the planner's, or the one
-// that fills an AUTO_INCREMENT column, with the caller's parameters that
-// give that column its value.
-type myDerived struct {
-	plan   *rewrite.Plan
-	caller []int
-	stmt   rewrite.MySQLStatement
+// myTable is what the driver knows of a table: its columns, and its
+// AUTO_INCREMENT column when the store has the table's sequence.
+type myTable struct {
+	cols []string
+	auto string // "" when none, or not imported
+	seq  rewrite.Name
 }
 
 type myPlanKey struct {
@@ -40,19 +36,17 @@ type myPlanKey struct {
 	zero bool // the session's 0 generates a value
 }
 
-// myCatalog caches, for every connection of a Connector, the statements'
-// descriptions, the tables and the derived plans.
+// myCatalog caches, for every connection of a Connector, the tables and
+// the plans derived from INSERTs on them.
 type myCatalog struct {
 	mu     sync.RWMutex
-	stmts  map[string]rewrite.MySQLStatement
 	tables map[string]*myTable
-	plans  map[myPlanKey]*myDerived
+	plans  map[myPlanKey]*rewrite.Plan
 	limit  int
 }
 
 func newMyCatalog(limit int) *myCatalog {
-	return &myCatalog{stmts: make(map[string]rewrite.MySQLStatement), tables: make(map[string]*myTable),
-		plans: make(map[myPlanKey]*myDerived), limit: limit}
+	return &myCatalog{tables: make(map[string]*myTable), plans: make(map[myPlanKey]*rewrite.Plan), limit: limit}
 }
 
 // forget drops the tables and derived plans, after DDL.
@@ -63,40 +57,19 @@ func (m *myCatalog) forget() {
 	m.mu.Unlock()
 }
 
-// describe returns the statement's description, computed once per text.
-func (m *myCatalog) describe(sql, schema string) rewrite.MySQLStatement {
-	m.mu.RLock()
-	d, ok := m.stmts[sql]
-	m.mu.RUnlock()
-	if ok {
-		return d
-	}
-	d = rewrite.DescribeMySQL(sql, schema)
-	m.mu.Lock()
-	if len(m.stmts) >= m.limit {
-		clear(m.stmts)
-	}
-	m.stmts[sql] = d
-	m.mu.Unlock()
-	return d
-}
-
-// plan returns how to run query on this connection.
-func (c *myConn) plan(ctx context.Context, query string) (*myDerived, error) {
+// plan returns how to run query on this connection: the planner's plan,
+// or for an INSERT into a table whose AUTO_INCREMENT seqshim manages, the
+// plan rewrite derives from the table's description.
+func (c *myConn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 	p := c.c.planner.Plan(query)
-	m := c.c.my
-	st := m.describe(query, c.c.cfg.Schema)
-	if st.Insert == nil || p.Kind != rewrite.Pass && p.Kind != rewrite.Bind {
-		return &myDerived{plan: p, stmt: st}, nil
-	}
-	t, err := c.table(ctx, st.Insert.Table)
-	if err != nil || t == nil {
-		return &myDerived{plan: p, stmt: st}, err
+	if !p.NeedsTables() {
+		return p, nil
 	}
 	zero, err := c.zeroGenerates(ctx)
 	if err != nil {
 		return nil, err
 	}
+	m := c.c.my
 	key := myPlanKey{query, zero}
 	m.mu.RLock()
 	d := m.plans[key]
@@ -104,10 +77,24 @@ func (c *myConn) plan(ctx context.Context, query string) (*myDerived, error) {
 	if d != nil {
 		return d, nil
 	}
-	tc := *t
-	tc.ZeroGenerates = zero
-	ip, caller := rewrite.PlanMySQLImplicit(p, st.Insert, &tc)
-	d = &myDerived{plan: ip, caller: caller, stmt: st}
+	d, err = c.c.planner.Implicit(p, func(n rewrite.Name) (*rewrite.Table, error) {
+		t, err := c.table(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		desc := &rewrite.Table{ZeroGenerates: zero}
+		for _, col := range t.cols {
+			tc := rewrite.TableColumn{Name: col}
+			if col == t.auto {
+				tc.Seq = t.seq
+			}
+			desc.Columns = append(desc.Columns, tc)
+		}
+		return desc, nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	if len(m.plans) >= m.limit {
 		clear(m.plans)
@@ -117,7 +104,7 @@ func (c *myConn) plan(ctx context.Context, query string) (*myDerived, error) {
 	return d, nil
 }
 
-// table returns the managed table n, or nil.
+// table returns what the driver knows of table n.
 func (c *myConn) table(ctx context.Context, n rewrite.Name) (*myTable, error) {
 	m := c.c.my
 	key := n.Key()
@@ -137,38 +124,38 @@ func (c *myConn) table(ctx context.Context, n rewrite.Name) (*myTable, error) {
 	return t, nil
 }
 
-// readTable reads n's columns and whether its AUTO_INCREMENT is managed.
+// readTable reads n's columns and AUTO_INCREMENT column; the latter counts
+// only when the store has the sequence n (seqshim import puts it there).
+// Whether the allow/deny lists manage it is the planner's to decide.
 func (c *Connector) readTable(ctx context.Context, n rewrite.Name) (*myTable, error) {
 	key := n.Key()
-	if !c.cfg.managed(key) {
-		return nil, nil
-	}
 	rows, err := c.metaDB().QueryContext(ctx, `SELECT COLUMN_NAME, EXTRA FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, n.Schema, n.Name)
 	if err != nil {
 		return nil, fmt.Errorf("seqshim: reading the columns of %s: %w", key, err)
 	}
 	defer rows.Close()
-	t := &myTable{Seq: n, Key: key}
+	t := &myTable{seq: n}
 	for rows.Next() {
 		var col, extra string
 		if err := rows.Scan(&col, &extra); err != nil {
 			return nil, err
 		}
-		t.Columns = append(t.Columns, col)
+		t.cols = append(t.cols, col)
 		if strings.Contains(strings.ToLower(extra), "auto_increment") {
-			t.Auto = col
+			t.auto = col
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if t.Auto == "" {
-		return nil, nil
+	if t.auto == "" || !c.cfg.managed(key) {
+		return t, nil
 	}
 	if _, err := c.shared.cache.Get(ctx, key); err != nil {
 		if errors.Is(err, seqcache.ErrUnknownSequence) {
-			return nil, nil // not imported: MariaDB keeps the table's AUTO_INCREMENT
+			t.auto = "" // not imported: MariaDB keeps the table's AUTO_INCREMENT
+			return t, nil
 		}
 		return nil, mySeqErr(n, err)
 	}
@@ -212,10 +199,10 @@ func (c *myConn) zeroGenerates(ctx context.Context) (bool, error) {
 	return c.zeroGen, nil
 }
 
-// checkCaller refuses a statement whose caller parameter would make
-// MariaDB generate the AUTO_INCREMENT value: NULL, or 0 where 0 generates.
-func (c *myConn) checkCaller(d *myDerived, args []driver.NamedValue) error {
-	for _, n := range d.caller {
+// checkNulls refuses an execution whose parameter would make MariaDB
+// generate a managed AUTO_INCREMENT value: NULL, or 0 where 0 generates.
+func (c *myConn) checkNulls(p *rewrite.Plan, args []driver.NamedValue) error {
+	for _, n := range p.NullChecks {
 		v, err := myArgAt(args, n)
 		if err != nil {
 			return err
@@ -231,19 +218,22 @@ func (c *myConn) checkCaller(d *myDerived, args []driver.NamedValue) error {
 		}
 		if v == nil || zero && c.zeroGen {
 			return myErr(erNotSupported, "42000", fmt.Sprintf(
-				"seqshim: the INSERT into %s gives its AUTO_INCREMENT column %v through parameter %d, which MariaDB would generate; seqshim gives those values only for a column left out or written NULL or DEFAULT in the SQL: leave the column out of the INSERT",
-				d.stmt.Insert.Table.Key(), v, n), nil)
+				"seqshim: this INSERT gives its AUTO_INCREMENT column %v through parameter %d, which MariaDB would turn into a value of its own; seqshim gives the values of a column left out or written NULL or DEFAULT in the SQL: leave the column out of the INSERT (%.80s)",
+				v, n, p.Original), nil)
 		}
 	}
 	return nil
 }
 
-// after updates what the connection knows once a statement has run.
-func (c *myConn) after(d *myDerived) {
-	if d.stmt.DDL {
-		c.c.my.forget()
-	}
-	if d.stmt.Set {
-		c.modeKnown = false
+// after acts on what a statement did once it has run: DDL may change a
+// table's columns or AUTO_INCREMENT; SET may change sql_mode.
+func (c *myConn) after(p *rewrite.Plan) {
+	for _, f := range p.Facts {
+		switch f.Kind {
+		case rewrite.CatalogChange:
+			c.c.my.forget()
+		case rewrite.Setting:
+			c.modeKnown = false
+		}
 	}
 }

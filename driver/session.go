@@ -41,102 +41,123 @@ func (s *session) eval(ctx context.Context, p *rewrite.Plan, args []driver.Named
 	return out, nil
 }
 
+// call evaluates one call.
 func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.NamedValue) (int64, error) {
 	if call.Func == rewrite.Lastval {
-		if s.last == "" {
-			return 0, seqErr("", seqcache.NotCalled(""))
-		}
-		return s.curr[s.last], nil
+		return s.lastval()
 	}
-	name := call.Seq
-	if call.NameParam > 0 {
-		arg, err := argAt(args, call.NameParam)
-		if err != nil {
-			return 0, err
-		}
-		str, ok := arg.(string)
-		if !ok {
-			return 0, pgErr("42804", fmt.Sprintf("seqshim: sequence name parameter $%d must be text, got %T", call.NameParam, arg), "", nil)
-		}
-		if name, err = rewrite.ParseName(str, s.schema); err != nil {
-			return 0, pgErr("42602", fmt.Sprintf("invalid name syntax: %q", str), "", err)
-		}
-	}
-	key := call.Key
-	if call.NameParam > 0 {
-		key = name.Key()
+	name, key, err := s.sequence(call, args)
+	if err != nil {
+		return 0, err
 	}
 	switch call.Func {
 	case rewrite.Nextval:
-		v, err := s.cache.Next(ctx, key)
-		if retry, ierr := s.importMissing(ctx, key, err); retry {
-			v, err = s.cache.Next(ctx, key)
-		} else if ierr != nil {
-			err = ierr
-		}
-		if err != nil {
-			return 0, seqErr(name.Name, err)
-		}
-		if s.curr == nil {
-			s.curr = make(map[string]int64)
-		}
-		s.curr[key], s.last = v, key
-		return v, nil
+		return s.nextval(ctx, name, key)
 	case rewrite.Currval:
-		v, ok := s.curr[key]
-		if !ok {
-			// PostgreSQL looks the relation up first: an unknown name is
-			// 42P01, a known one not yet used in this session 55000.
-			if _, err := s.cache.Get(ctx, key); err != nil {
-				return 0, seqErr(name.Name, err)
-			}
-			return 0, seqErr(name.Name, seqcache.NotCalled(key))
-		}
-		return v, nil
+		return s.currval(ctx, name, key)
 	case rewrite.Setval:
-		v, err := intArg(call.Value, args)
-		if err != nil {
-			return 0, err
-		}
-		called, err := boolArg(call.IsCalled, args)
-		if err != nil {
-			return 0, err
-		}
-		err = s.cache.SetValue(ctx, key, v, called)
-		if retry, ierr := s.importMissing(ctx, key, err); retry {
-			err = s.cache.SetValue(ctx, key, v, called)
-		} else if ierr != nil {
-			err = ierr
-		}
-		if err != nil {
-			return 0, seqErr(name.Name, err)
-		}
-		if called { // as PostgreSQL: currval follows setval only when is_called
-			if s.curr == nil {
-				s.curr = make(map[string]int64)
-			}
-			s.curr[key] = v
-		}
-		return v, nil
+		return s.setval(ctx, call, args, name, key)
 	}
 	return 0, fmt.Errorf("seqshim: unknown sequence function %v", call.Func)
 }
 
-// importMissing runs the lazy import when err says the store lacks the
-// sequence: retry reports that the call can be tried again; a failed
-// import is returned, unless PostgreSQL lacks the sequence too.
-func (s *session) importMissing(ctx context.Context, key string, err error) (retry bool, ierr error) {
-	if s.lazyImport == nil || !errors.Is(err, seqcache.ErrUnknownSequence) {
-		return false, nil
+// sequence returns the call's sequence and its store key: its own, or the
+// one its name parameter names.
+func (s *session) sequence(call *rewrite.Call, args []driver.NamedValue) (rewrite.Name, string, error) {
+	if call.NameParam == 0 {
+		return call.Seq, call.Key, nil
 	}
-	ierr = s.lazyImport(ctx, key)
+	arg, err := argAt(args, call.NameParam)
+	if err != nil {
+		return rewrite.Name{}, "", err
+	}
+	str, ok := arg.(string)
+	if !ok {
+		return rewrite.Name{}, "", pgErr(codeDatatypeMismatch, fmt.Sprintf("seqshim: sequence name parameter $%d must be text, got %T", call.NameParam, arg), "", nil)
+	}
+	name, err := rewrite.ParseName(str, s.schema)
+	if err != nil {
+		return rewrite.Name{}, "", pgErr(codeInvalidName, fmt.Sprintf("invalid name syntax: %q", str), "", err)
+	}
+	return name, name.Key(), nil
+}
+
+func (s *session) lastval() (int64, error) {
+	if s.last == "" {
+		return 0, seqErr("", seqcache.NotCalled(""))
+	}
+	return s.curr[s.last], nil
+}
+
+func (s *session) nextval(ctx context.Context, name rewrite.Name, key string) (int64, error) {
+	var v int64
+	err := s.withImport(ctx, key, func() (err error) {
+		v, err = s.cache.Next(ctx, key)
+		return err
+	})
+	if err != nil {
+		return 0, seqErr(name.Name, err)
+	}
+	s.setCurr(key, v)
+	s.last = key
+	return v, nil
+}
+
+func (s *session) currval(ctx context.Context, name rewrite.Name, key string) (int64, error) {
+	v, ok := s.curr[key]
+	if !ok {
+		// PostgreSQL looks the relation up first: an unknown name is
+		// 42P01, a known one not yet used in this session 55000.
+		if _, err := s.cache.Get(ctx, key); err != nil {
+			return 0, seqErr(name.Name, err)
+		}
+		return 0, seqErr(name.Name, seqcache.NotCalled(key))
+	}
+	return v, nil
+}
+
+func (s *session) setval(ctx context.Context, call *rewrite.Call, args []driver.NamedValue, name rewrite.Name, key string) (int64, error) {
+	v, err := intArg(call.Value, args)
+	if err != nil {
+		return 0, err
+	}
+	called, err := boolArg(call.IsCalled, args)
+	if err != nil {
+		return 0, err
+	}
+	err = s.withImport(ctx, key, func() error { return s.cache.SetValue(ctx, key, v, called) })
+	if err != nil {
+		return 0, seqErr(name.Name, err)
+	}
+	if called { // as PostgreSQL: currval follows setval only when is_called
+		s.setCurr(key, v)
+	}
+	return v, nil
+}
+
+func (s *session) setCurr(key string, v int64) {
+	if s.curr == nil {
+		s.curr = make(map[string]int64)
+	}
+	s.curr[key] = v
+}
+
+// withImport runs op, and once more after the lazy import when op fails
+// because the store lacks the sequence. A failed import is returned,
+// unless PostgreSQL lacks the sequence too: then op's error stands.
+func (s *session) withImport(ctx context.Context, key string, op func() error) error {
+	err := op()
+	if s.lazyImport == nil || !errors.Is(err, seqcache.ErrUnknownSequence) {
+		return err
+	}
+	ierr := s.lazyImport(ctx, key)
 	if errors.Is(ierr, seqcache.ErrUnknownSequence) {
-		return false, nil
+		return err
 	}
 	if ierr != nil {
-		return false, fmt.Errorf("seqshim: importing sequence %s from PostgreSQL: %w", key, ierr)
+		return fmt.Errorf("seqshim: importing sequence %s from PostgreSQL: %w", key, ierr)
 	}
-	return true, nil
+	return op()
 }
 
 // local answers a Local plan in process.
@@ -150,12 +171,21 @@ func (s *session) local(ctx context.Context, p *rewrite.Plan, args []driver.Name
 	return r, nil
 }
 
+// args returns the arguments to send with p.SQL: the caller's for a Pass
+// plan, with the values of the calls of a Bind or Implicit plan appended.
+func (s *session) args(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) ([]driver.NamedValue, error) {
+	if p.Kind == rewrite.Pass {
+		return args, nil
+	}
+	return s.bind(ctx, p, args)
+}
+
 // bind evaluates a Bind plan's calls and returns the arguments for its
 // rendered SQL: the caller's, then one per new parameter.
 func (s *session) bind(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) ([]driver.NamedValue, error) {
 	if len(args) != p.NumParams {
 		// The values must land on their own parameters, never on the caller's.
-		return nil, pgErr("08P01", fmt.Sprintf("bind message supplies %d parameters, but prepared statement \"\" requires %d", len(args), p.NumParams), "", nil)
+		return nil, pgErr(codeProtocolViolation, fmt.Sprintf("bind message supplies %d parameters, but prepared statement \"\" requires %d", len(args), p.NumParams), "", nil)
 	}
 	var buf [8]int64
 	vals, err := s.eval(ctx, p, args, buf[:0])
@@ -178,7 +208,7 @@ func argAt(args []driver.NamedValue, n int) (any, error) {
 			return a.Value, nil
 		}
 	}
-	return nil, pgErr("08P01", fmt.Sprintf("bind message supplies %d parameters, but the statement needs $%d", len(args), n), "", nil)
+	return nil, pgErr(codeProtocolViolation, fmt.Sprintf("bind message supplies %d parameters, but the statement needs $%d", len(args), n), "", nil)
 }
 
 func intArg(a rewrite.Arg, args []driver.NamedValue) (int64, error) {
@@ -201,13 +231,13 @@ func intArg(a rewrite.Arg, args []driver.NamedValue) (int64, error) {
 			return int64(v), nil
 		}
 	}
-	return 0, pgErr("22P02", fmt.Sprintf("invalid input syntax for type bigint: \"%v\"", v), "", nil)
+	return 0, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type bigint: \"%v\"", v), "", nil)
 }
 
 func parseInt(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, pgErr("22P02", fmt.Sprintf("invalid input syntax for type bigint: %q", s), "", nil)
+		return 0, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type bigint: %q", s), "", nil)
 	}
 	return n, nil
 }
@@ -228,5 +258,5 @@ func boolArg(a rewrite.Arg, args []driver.NamedValue) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, pgErr("22P02", fmt.Sprintf("invalid input syntax for type boolean: \"%v\"", v), "", nil)
+	return false, pgErr(codeInvalidTextRepresentation, fmt.Sprintf("invalid input syntax for type boolean: \"%v\"", v), "", nil)
 }

@@ -8,9 +8,11 @@ import (
 	"github.com/seqshim/seqshim/rewrite"
 )
 
-// stmt is a prepared statement with sequence calls: a Local plan answered
-// in process, or a Bind plan whose rendered SQL is prepared on the base
-// connection. Each execution draws fresh values.
+// stmt is a prepared statement seqshim answers or acts on: a Local plan
+// answered in process; a Bind or Implicit plan whose rendered SQL is
+// prepared on the base connection; or a Pass plan with facts (DDL,
+// DISCARD, ...) that the connection acts on after each execution, as it
+// does for a statement sent directly. Each execution draws fresh values.
 type stmt struct {
 	c     *conn
 	plan  *rewrite.Plan
@@ -30,8 +32,13 @@ func (s *stmt) Close() error {
 }
 
 // NumInput is what the caller passes: the statement's own parameters, not
-// the ones seqshim adds.
-func (s *stmt) NumInput() int { return s.plan.NumParams }
+// the ones seqshim adds; the base statement's count for a Pass plan.
+func (s *stmt) NumInput() int {
+	if s.plan.Kind == rewrite.Pass {
+		return s.inner.NumInput()
+	}
+	return s.plan.NumParams
+}
 
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 	return s.ExecContext(context.Background(), named(args))
@@ -48,14 +55,20 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 		}
 		return driver.RowsAffected(1), nil
 	}
-	all, err := s.c.sess.bind(ctx, s.plan, args)
+	all, err := s.c.sess.args(ctx, s.plan, args)
 	if err != nil {
 		return nil, err
 	}
+	res, err := s.execInner(ctx, all)
+	s.c.executed(s.plan, err)
+	return res, err
+}
+
+func (s *stmt) execInner(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	if ec, ok := s.inner.(driver.StmtExecContext); ok {
-		return ec.ExecContext(ctx, all)
+		return ec.ExecContext(ctx, args)
 	}
-	vals, err := values(all)
+	vals, err := values(args)
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +80,20 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	if s.inner == nil {
 		return s.c.local(ctx, s.plan, args)
 	}
-	all, err := s.c.sess.bind(ctx, s.plan, args)
+	all, err := s.c.sess.args(ctx, s.plan, args)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := s.queryInner(ctx, all)
+	s.c.executed(s.plan, err)
+	return rows, err
+}
+
+func (s *stmt) queryInner(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	if qc, ok := s.inner.(driver.StmtQueryContext); ok {
-		return qc.QueryContext(ctx, all)
+		return qc.QueryContext(ctx, args)
 	}
-	vals, err := values(all)
+	vals, err := values(args)
 	if err != nil {
 		return nil, err
 	}

@@ -183,3 +183,43 @@ func TestSerialRefused(t *testing.T) {
 		t.Fatalf("insert without id after DROP DEFAULT: %v, want PostgreSQL's 23502", err)
 	}
 }
+
+// TestPreparedDDL checks that DDL executed through a prepared statement,
+// or sent after a comment, makes the driver read the table's columns
+// again: the column is no longer filled after DROP DEFAULT, and is filled
+// from the store again after SET DEFAULT.
+func TestPreparedDDL(t *testing.T) {
+	e := newEnv(t)
+	tbl := "pd_" + e.ns[2:]
+	e.exec(e.native, fmt.Sprintf("CREATE TABLE %s (id bigserial PRIMARY KEY, name text)", tbl))
+	t.Cleanup(func() { e.native.Exec("DROP TABLE IF EXISTS " + tbl) })
+	spec, _ := seqcache.Define("public." + tbl + "_id_seq")
+	if err := e.store.Create(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := e.shim.QueryRow(fmt.Sprintf("INSERT INTO %s (name) VALUES ('a') RETURNING id", tbl)).Scan(&id); err != nil || id != 1 {
+		t.Fatalf("first insert: %d, %v; want 1 from the store", id, err)
+	}
+	st, err := e.shim.Prepare(fmt.Sprintf("ALTER TABLE %s ALTER COLUMN id DROP DEFAULT", tbl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Exec(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.shim.Exec(fmt.Sprintf("INSERT INTO %s (name) VALUES ('no default')", tbl))
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) || pg.Code != "23502" {
+		t.Fatalf("insert after a prepared DROP DEFAULT: %v, want PostgreSQL's 23502", err)
+	}
+	e.exec(e.shim, fmt.Sprintf("/* restore */ alter table %s alter column id set default nextval('%s_id_seq')", tbl, tbl))
+	if err := e.shim.QueryRow(fmt.Sprintf("INSERT INTO %s (name) VALUES ('b') RETURNING id", tbl)).Scan(&id); err != nil || id != 2 {
+		t.Fatalf("insert after SET DEFAULT: %d, %v; want 2 from the store", id, err)
+	}
+	var called bool
+	if err := e.native.QueryRow("SELECT is_called FROM " + tbl + "_id_seq").Scan(&called); err != nil || called {
+		t.Errorf("PostgreSQL's sequence was used: %v, %v", called, err)
+	}
+}

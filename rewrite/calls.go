@@ -214,29 +214,11 @@ func (a *analyzer) funcCall(i int, cs *callSite) bool {
 			return false
 		}
 	}
-	// Split the arguments at top-level commas.
 	var args [4][2]int
-	nargs := 0
-	if rp > lp+1 {
-		s := lp + 1
-		for j := s; ; {
-			if j == rp || toks[j].kind == tComma {
-				if nargs == len(args) || j == s {
-					return false
-				}
-				args[nargs] = [2]int{s, j}
-				nargs++
-				if j == rp {
-					break
-				}
-				j++
-				s = j
-				continue
-			}
-			j = a.skip(j)
-		}
+	nargs, ok := a.splitArgs(lp, rp, args[:])
+	if !ok {
+		return false
 	}
-	var ok bool
 	switch fn {
 	case Nextval, Currval:
 		ok = nargs == 1
@@ -261,6 +243,32 @@ func (a *analyzer) funcCall(i int, cs *callSite) bool {
 		}
 	}
 	return true
+}
+
+// splitArgs splits the arguments between the brackets at tokens lp and rp
+// at top-level commas into args, and returns their number. ok is false
+// for an empty argument or more arguments than args holds.
+func (a *analyzer) splitArgs(lp, rp int, args [][2]int) (n int, ok bool) {
+	if rp == lp+1 {
+		return 0, true
+	}
+	s := lp + 1
+	for j := s; ; {
+		if j == rp || a.toks[j].kind == tComma {
+			if n == len(args) || j == s {
+				return 0, false
+			}
+			args[n] = [2]int{s, j}
+			n++
+			if j == rp {
+				return n, true
+			}
+			j++
+			s = j
+			continue
+		}
+		j = a.skip(j)
+	}
 }
 
 // skip returns the index after the token at j, skipping a bracketed group

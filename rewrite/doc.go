@@ -130,19 +130,45 @@
 // them). Like psql, the planner does not split inside the BEGIN ATOMIC ...
 // END body of CREATE FUNCTION or CREATE PROCEDURE.
 //
-// Filling the serial and identity columns an INSERT omits needs the
-// catalog, which this package does not read: [Plan.Insert] (and
-// [ParseInsert]) describe a statement's INSERT with byte offsets, and
-// [Plan.OtherInserts] names the tables of INSERTs it cannot describe
-// (inside WITH, in another statement), for the driver to derive a Bind
-// plan or refuse. [Implicit] is reserved and not produced.
+// # Implicit planning
+//
+// An INSERT that leaves a serial, identity or DEFAULT nextval('s') column
+// to its default would make PostgreSQL draw from its own sequence.
+// Filling the column needs the table's columns, which this package does
+// not read: the driver reads them from the catalog and describes the table
+// ([Table]: columns in table order, identity kind, the sequence each
+// default draws from, see [Planner.DefaultSequence]), and
+// [Planner.Implicit] returns the plan, a pure function of the plan and the
+// descriptions. The result is the plan itself when nothing is left to a
+// managed default; an [Implicit] plan that adds the column (or replaces
+// DEFAULT, or DEFAULT VALUES) with one parameter per row, filled by a
+// nextval Call, and adds OVERRIDING SYSTEM VALUE for GENERATED ALWAYS
+// columns; or a [Refuse] plan for what cannot be filled: INSERT ...
+// SELECT, OVERRIDING USER VALUE on an identity column, an INSERT inside
+// WITH or in a string of several statements, COPY ... FROM naming other
+// columns. [Plan.NeedsTables] says when Implicit needs descriptions.
+//
+// # Facts
+//
+// A plan also lists what its statements do that the driver must act on,
+// decided by the same lexer (comments, case and several statements
+// included), as [Fact] values in Plan.Facts: a statement that changes the
+// catalog (CREATE, ALTER, DROP, with the kind of object and its name as
+// far as the text tells); DISCARD ALL, SEQUENCES, PLANS or TEMP; SET,
+// RESET and set_config of the parameters that change how a statement is
+// read (search_path, standard_conforming_strings), with
+// the constant value, LOCAL or SESSION, and RESET ALL; and transaction
+// control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, two-
+// phase commit). Statements inside a DO block or a function body are not
+// seen.
 //
 // # What is not handled
 //
 // A user-defined set-returning function next to a call in a FROM-less
 // SELECT list is not recognised as one (the built-in ones are). The
 // search_path is not consulted: unqualified names resolve in
-// Options.DefaultSchema. A U&"..." UESCAPE name in NEXT VALUE FOR is
+// Options.DefaultSchema (a SET search_path is reported as a Fact, not
+// followed). A U&"..." UESCAPE name in NEXT VALUE FOR is
 // refused. Evaluation order is taken to be the text order (PostgreSQL
 // evaluates a CTE when its statement first reads it). Sequence calls made
 // by the database itself (column defaults, triggers, functions, views, and

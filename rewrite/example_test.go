@@ -44,18 +44,3 @@ func ExampleParseName() {
 	// public.a.b public."a.b" <nil>
 	// sequence given by OID: "16384"
 }
-
-func ExampleParseInsert() {
-	sql := `INSERT INTO orders (customer_id, note) VALUES ($1, DEFAULT), ($2, 'x') RETURNING id`
-	ins, ok := rewrite.ParseInsert(sql, "")
-	fmt.Println(ok, ins.Table.Key(), sql[ins.ColumnList.Start:ins.ColumnList.End])
-	for _, r := range ins.Rows {
-		fmt.Println(sql[r.Span.Start:r.Span.End], len(r.Values), r.Values[1].Default)
-	}
-	fmt.Println(sql[ins.Returning:])
-	// Output:
-	// true public.orders (customer_id, note)
-	// ($1, DEFAULT) 2 true
-	// ($2, 'x') 2 false
-	// RETURNING id
-}

@@ -13,12 +13,19 @@ import (
 //     covers exactly one call and starts with that call's parameter);
 //   - a text without call sites renders to itself (Pass, SQL unchanged);
 //   - the rendered SQL still lexes and holds no managed call site;
-//   - Local plans have one column per call, Refuse plans a reason.
+//   - Local plans have one column per call, Refuse plans a reason;
+//   - facts are well formed and in statement order;
+//   - Implicit, given a table with serial, identity and unmanaged
+//     columns, is deterministic and renders the text with its edits.
 //
 // Its seed corpus is testdata/fuzz/FuzzPlan.
 func FuzzPlan(f *testing.F) {
 	f.Add(`INSERT INTO t VALUES (nextval('s'), $1) RETURNING currval('s')`)
 	f.Add(`SELECT nextval('s')::text, NEXT VALUE FOR "X".y`)
+	f.Add(`INSERT INTO t (v) VALUES (DEFAULT), ($1) RETURNING id`)
+	f.Add(`INSERT INTO t DEFAULT VALUES`)
+	f.Add(`WITH x AS (INSERT INTO t VALUES (1) RETURNING id) SELECT 1; COPY t (v) FROM STDIN`)
+	f.Add(`/* c */ SET LOCAL search_path = a, b; DISCARD ALL; SELECT set_config('search_path', 'x', true)`)
 	managed := func(n Name) bool { return !strings.HasPrefix(n.Name, "u") }
 	f.Fuzz(func(t *testing.T, sql string) {
 		for _, o := range []Options{{}, {Oracle: true, Managed: managed, DefaultSchema: "app"}} {
@@ -28,8 +35,70 @@ func FuzzPlan(f *testing.F) {
 				t.Fatalf("planning %q twice differs:\n%+v\n%+v", sql, pl, again)
 			}
 			checkPlan(t, p, sql, pl)
+			checkFacts(t, pl)
+			checkImplicitPlan(t, p, pl)
 		}
 	})
+}
+
+// fuzzTable describes every table alike: a serial id, a plain column, a
+// GENERATED ALWAYS identity and a key-word column on an unmanaged
+// sequence (when the planner's Managed says so).
+func fuzzTable(n Name) (*Table, error) {
+	return &Table{Columns: []TableColumn{
+		{Name: "id", Seq: Name{n.Schema, n.Name + "_id_seq"}},
+		{Name: "v"},
+		{Name: "g", Identity: IdentityAlways, Seq: Name{n.Schema, "g_seq"}},
+		{Name: "user", Identity: IdentityByDefault, Seq: Name{"public", "u_seq"}},
+	}}, nil
+}
+
+// checkImplicitPlan checks Implicit's invariants on pl: deterministic;
+// the plan itself when nothing is filled; an Implicit plan that is the
+// original text with its edits applied, still lexes, and numbers its
+// parameters after the statement's; a Refuse plan with a reason.
+func checkImplicitPlan(t *testing.T, p *Planner, pl *Plan) {
+	t.Helper()
+	got, err := p.Implicit(pl, fuzzTable)
+	if err != nil {
+		t.Fatalf("Implicit(%q): %v", pl.Original, err)
+	}
+	if again, _ := p.Implicit(pl, fuzzTable); !reflect.DeepEqual(got, again) {
+		t.Fatalf("Implicit(%q) twice differs:\n%+v\n%+v", pl.Original, got, again)
+	}
+	switch got.Kind {
+	case Implicit:
+		if !pl.NeedsTables() || pl.ins == nil {
+			t.Fatalf("Implicit plan of %v %q", pl.Kind, pl.Original)
+		}
+		checkImplicit(t, got)
+		if _, _, ok := lex(got.SQL, nil); !ok {
+			t.Fatalf("implicit SQL does not lex: %q", got.SQL)
+		}
+	case Refuse:
+		if got.Reason == "" || got.SQL != pl.Original {
+			t.Fatalf("Refuse plan %q, reason %q", got.SQL, got.Reason)
+		}
+	default:
+		if got != pl {
+			t.Fatalf("Implicit(%q) replaced a %v plan with a %v plan", pl.Original, pl.Kind, got.Kind)
+		}
+	}
+}
+
+// checkFacts checks that facts are in statement order and well formed.
+func checkFacts(t *testing.T, pl *Plan) {
+	t.Helper()
+	last := 0
+	for _, f := range pl.Facts {
+		if f.Kind < CatalogChange || f.Kind > Transaction || f.Command == "" || f.Statement < last {
+			t.Fatalf("bad facts for %q: %+v", pl.Original, pl.Facts)
+		}
+		if f.Constant && f.Kind != Setting {
+			t.Fatalf("constant value on %+v", f)
+		}
+		last = f.Statement
+	}
 }
 
 func checkPlan(t *testing.T, p *Planner, sql string, pl *Plan) {
@@ -65,7 +134,7 @@ func checkPlan(t *testing.T, p *Planner, sql string, pl *Plan) {
 	}
 	switch pl.Kind {
 	case Pass, Local, Refuse:
-		if pl.SQL != sql || pl.Edits != nil {
+		if pl.SQL != sql || pl.edits != nil {
 			t.Fatalf("%v plan changes the SQL: %q", pl.Kind, pl.SQL)
 		}
 		if pl.Kind == Local && (len(pl.Columns) != len(pl.Calls) || len(pl.Calls) == 0) {
@@ -82,7 +151,7 @@ func checkPlan(t *testing.T, p *Planner, sql string, pl *Plan) {
 			t.Fatalf("Bind plan without calls")
 		}
 		checkEdits(t, pl)
-		for _, e := range pl.Edits {
+		for _, e := range pl.edits {
 			if e.Start == e.End && strings.TrimSpace(e.Text) != "AS "+pl.Calls[0].Func.String() &&
 				!strings.HasPrefix(strings.TrimSpace(e.Text), "AS ") {
 				t.Fatalf("unexpected insertion %q", e.Text)

@@ -1,9 +1,9 @@
 package rewrite
 
-// Insert describes an INSERT statement for plans that add columns to it
+// insertStmt describes an INSERT statement for plans that add columns to it
 // (serial and identity columns omitted from the statement). All offsets
 // are byte offsets into the SQL text.
-type Insert struct {
+type insertStmt struct {
 	// Table is the target table, resolved like a sequence name (an
 	// unqualified name is in the default schema; a catalog prefix is
 	// dropped). TableSpan is its text.
@@ -15,7 +15,7 @@ type Insert struct {
 	// Columns is the column list, nil when the statement has none.
 	// ColumnList spans it with its parentheses (empty at TargetEnd when
 	// absent).
-	Columns    []Column
+	Columns    []insertColumn
 	ColumnList Span
 	// Overriding is "SYSTEM" or "USER" for OVERRIDING ... VALUE, else "".
 	Overriding     string
@@ -26,7 +26,7 @@ type Insert struct {
 	// DEFAULT VALUES.
 	Source Span
 	// Rows are the rows of a plain VALUES list, nil otherwise.
-	Rows []Row
+	Rows []valuesRow
 	// Select is set when the source is a query other than a plain VALUES
 	// list (INSERT ... SELECT, a parenthesised query, VALUES with ORDER BY
 	// or UNION ...).
@@ -38,31 +38,31 @@ type Insert struct {
 	End int
 }
 
-// Column is an entry of an INSERT's column list: the column's resolved
+// insertColumn is an entry of an INSERT's column list: the column's resolved
 // name, and the text of the entry (which may add .field or [subscript]).
-type Column struct {
+type insertColumn struct {
 	Name string
 	Span Span
 }
 
 // Row is one row of a VALUES list: its span with parentheses, and its
 // values.
-type Row struct {
+type valuesRow struct {
 	Span   Span
-	Values []Value
+	Values []rowValue
 }
 
 // Value is one value of a VALUES row; Default is set when it is the DEFAULT
 // key word.
-type Value struct {
+type rowValue struct {
 	Span    Span
 	Default bool
 }
 
-// ParseInsert describes sql when it is a single INSERT statement (possibly
+// parseInsert describes sql when it is a single INSERT statement (possibly
 // after WITH and followed by a semicolon). Unqualified table names resolve
 // in defaultSchema ("public" if empty).
-func ParseInsert(sql, defaultSchema string) (*Insert, bool) {
+func parseInsert(sql, defaultSchema string) (*insertStmt, bool) {
 	if defaultSchema == "" {
 		defaultSchema = DefaultSchema
 	}
@@ -80,7 +80,7 @@ func ParseInsert(sql, defaultSchema string) (*Insert, bool) {
 	if !ok {
 		return nil, false
 	}
-	ins := new(Insert)
+	ins := new(insertStmt)
 	if !a.fillInsert(it, stmts[0][1], ins) {
 		return nil, false
 	}
@@ -103,10 +103,10 @@ func (a *analyzer) findInsert(lo, hi int) (insertTokens, bool) {
 }
 
 // fillInsert describes the INSERT it (ending at token hi) in ins.
-func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert) bool {
+func (a *analyzer) fillInsert(it insertTokens, hi int, ins *insertStmt) bool {
 	toks := a.toks
 	span := func(s, e int) Span { return Span{int(toks[s].start), int(toks[e-1].end)} }
-	*ins = Insert{
+	*ins = insertStmt{
 		TableSpan:  span(it.tableLo, it.tableHi),
 		TargetEnd:  int(toks[it.targetHi-1].end),
 		Source:     span(it.srcLo, it.srcHi),
@@ -122,27 +122,8 @@ func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert) bool {
 	if it.colsLo >= 0 {
 		rp := a.pair(it.colsLo)
 		ins.ColumnList = span(it.colsLo, rp+1)
-		ins.Columns = make([]Column, 0, a.countItems(it.colsLo+1, rp))
-		s := it.colsLo + 1
-		for j := s; j <= rp; {
-			if j == rp || toks[j].kind == tComma {
-				if j == s || !a.isName(s, j) {
-					return false
-				}
-				t := &toks[s]
-				name, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
-				if !ok {
-					return false
-				}
-				ins.Columns = append(ins.Columns, Column{Name: name, Span: span(s, j)})
-				if j == rp {
-					break
-				}
-				j++
-				s = j
-				continue
-			}
-			j = a.skip(j)
+		if ins.Columns, ok = a.insertColumns(it.colsLo, rp); !ok {
+			return false
 		}
 	}
 	if it.overLo >= 0 {
@@ -166,9 +147,36 @@ func (a *analyzer) fillInsert(it insertTokens, hi int, ins *Insert) bool {
 	return true
 }
 
+// insertColumns returns the entries of the column list between the
+// brackets at tokens lp and rp: each a name, possibly followed by .field
+// or [subscript].
+func (a *analyzer) insertColumns(lp, rp int) ([]insertColumn, bool) {
+	toks := a.toks
+	cols := make([]insertColumn, 0, a.countItems(lp+1, rp))
+	s := lp + 1
+	for j := s; j <= rp; {
+		if j < rp && toks[j].kind != tComma {
+			j = a.skip(j)
+			continue
+		}
+		if j == s || !a.isName(s, j) {
+			return nil, false
+		}
+		t := &toks[s]
+		name, ok := identText(a.src[t.start:t.end], t.kind, t.sub, '\\')
+		if !ok {
+			return nil, false
+		}
+		cols = append(cols, insertColumn{Name: name, Span: Span{int(t.start), int(toks[j-1].end)}})
+		j++
+		s = j
+	}
+	return cols, true
+}
+
 // valuesRows returns the rows of toks[lo:hi] when it is exactly a VALUES
 // list, else nil.
-func (a *analyzer) valuesRows(lo, hi int) []Row {
+func (a *analyzer) valuesRows(lo, hi int) []valuesRow {
 	if a.kwAt(lo, hi) != kwValues {
 		return nil
 	}
@@ -183,15 +191,15 @@ func (a *analyzer) valuesRows(lo, hi int) []Row {
 			i++
 		}
 	}
-	rows := make([]Row, 0, nrows)
-	vals := make([]Value, 0, nvals) // one array for the values of all rows
+	rows := make([]valuesRow, 0, nrows)
+	vals := make([]rowValue, 0, nvals) // one array for the values of all rows
 	i := lo + 1
 	for {
 		if a.kindAt(i, hi) != tLParen {
 			return nil
 		}
 		rp := a.pair(i)
-		row := Row{Span: Span{int(toks[i].start), int(toks[rp].end)}}
+		row := valuesRow{Span: Span{int(toks[i].start), int(toks[rp].end)}}
 		first := len(vals)
 		s := i + 1
 		for j := s; j <= rp; {
@@ -199,7 +207,7 @@ func (a *analyzer) valuesRows(lo, hi int) []Row {
 				if j == s {
 					return nil
 				}
-				vals = append(vals, Value{
+				vals = append(vals, rowValue{
 					Span:    Span{int(toks[s].start), int(toks[j-1].end)},
 					Default: j == s+1 && a.kwAt(s, j) == kwDefault,
 				})
@@ -262,6 +270,21 @@ func (a *analyzer) tableName(lo, hi int) (Name, bool) {
 	return Name{Schema: parts[np-2], Name: parts[np-1]}, true
 }
 
+// qualifiedName resolves the name of 1 to 3 parts at token i (< hi), like
+// tableName, and returns the index of the token after it.
+func (a *analyzer) qualifiedName(i, hi int) (Name, int, bool) {
+	j := i
+	for np := 1; a.isName(j, hi); np++ {
+		j++
+		if np == 3 || a.kindAt(j, hi) != tDot {
+			break
+		}
+		j++
+	}
+	name, ok := a.tableName(i, j)
+	return name, j, ok
+}
+
 // otherInserts returns the target tables of every INSERT INTO but the one
 // at token top (-1 for none).
 func (a *analyzer) otherInserts(top int) []Name {
@@ -271,15 +294,7 @@ func (a *analyzer) otherInserts(top int) []Name {
 		if i == top || a.kwAt(i, n) != kwInsert || a.kwAt(i+1, n) != kwInto {
 			continue
 		}
-		j := i + 2
-		for np := 1; a.isName(j, n); np++ {
-			j++
-			if np == 3 || a.kindAt(j, n) != tDot {
-				break
-			}
-			j++
-		}
-		if name, ok := a.tableName(i+2, j); ok {
+		if name, _, ok := a.qualifiedName(i+2, n); ok {
 			out = append(out, name)
 		}
 	}
@@ -288,7 +303,7 @@ func (a *analyzer) otherInserts(top int) []Name {
 
 // Copy describes a COPY ... FROM statement: rows the database inserts
 // itself, filling the columns it leaves out from their defaults.
-type Copy struct {
+type copyStmt struct {
 	Table Name
 	// Columns are the columns the data gives, nil when the statement names
 	// none (then the data gives every column).
@@ -296,23 +311,15 @@ type Copy struct {
 }
 
 // copyFrom parses COPY table [(columns)] FROM in tokens [lo, hi).
-func (a *analyzer) copyFrom(lo, hi int) (*Copy, bool) {
+func (a *analyzer) copyFrom(lo, hi int) (*copyStmt, bool) {
 	if a.kwAt(lo, hi) != kwCopy {
 		return nil, false
 	}
-	j := lo + 1
-	for np := 1; a.isName(j, hi); np++ {
-		j++
-		if np == 3 || a.kindAt(j, hi) != tDot {
-			break
-		}
-		j++
-	}
-	name, ok := a.tableName(lo+1, j)
+	name, j, ok := a.qualifiedName(lo+1, hi)
 	if !ok {
 		return nil, false
 	}
-	c := &Copy{Table: name}
+	c := &copyStmt{Table: name}
 	if a.kindAt(j, hi) == tLParen {
 		rp := a.pair(j)
 		if rp <= j || rp >= hi {

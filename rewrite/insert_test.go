@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// insertString renders an Insert with the text of each span.
-func insertString(sql string, ins *Insert) string {
+// insertString renders an insertStmt with the text of each span.
+func insertString(sql string, ins *insertStmt) string {
 	txt := func(s Span) string { return sql[s.Start:s.End] }
 	var b strings.Builder
 	fmt.Fprintf(&b, "table=%s %q target_end=%q", ins.Table.Key(), txt(ins.TableSpan), sql[:ins.TargetEnd][max(0, ins.TargetEnd-3):])
@@ -77,19 +77,19 @@ func TestParseInsert(t *testing.T) {
 		{`INSERT INTO t DEFAULT VALUES VALUES (1)`, ``},
 		{`INSERT INTO t`, ``},
 	} {
-		ins, ok := ParseInsert(tc.sql, "")
+		ins, ok := parseInsert(tc.sql, "")
 		if tc.want == "" {
 			if ok || ins != nil {
-				t.Errorf("ParseInsert(%q) = %s, want none", tc.sql, insertString(tc.sql, ins))
+				t.Errorf("parseInsert(%q) = %s, want none", tc.sql, insertString(tc.sql, ins))
 			}
 			continue
 		}
 		if !ok {
-			t.Errorf("ParseInsert(%q) failed", tc.sql)
+			t.Errorf("parseInsert(%q) failed", tc.sql)
 			continue
 		}
 		if got := insertString(tc.sql, ins); got != tc.want {
-			t.Errorf("ParseInsert(%q) =\n  %s\nwant\n  %s", tc.sql, got, tc.want)
+			t.Errorf("parseInsert(%q) =\n  %s\nwant\n  %s", tc.sql, got, tc.want)
 		}
 	}
 }
@@ -98,22 +98,22 @@ func TestPlanInsert(t *testing.T) {
 	p := NewPlanner(Options{DefaultSchema: "app"})
 	sql := `INSERT INTO orders (id, v) VALUES (nextval('orders_id_seq'), $1) RETURNING id`
 	pl := p.Plan(sql)
-	if pl.Kind != Bind || pl.Insert == nil {
-		t.Fatalf("Plan: %v, insert %v", pl.Kind, pl.Insert)
+	if pl.Kind != Bind || pl.ins == nil {
+		t.Fatalf("Plan: %v, insert %v", pl.Kind, pl.ins)
 	}
 	want := `table=app.orders "orders" target_end="ers" columns=id=id,v=v "(id, v)" source="VALUES (nextval('orders_id_seq'), $1)" row"(nextval('orders_id_seq'), $1)"[nextval('orders_id_seq')|$1] returning@"RETURNING" end=77`
-	if got := insertString(sql, pl.Insert); got != want {
-		t.Errorf("Plan.Insert =\n  %s\nwant\n  %s", got, want)
+	if got := insertString(sql, pl.ins); got != want {
+		t.Errorf("Plan.ins =\n  %s\nwant\n  %s", got, want)
 	}
 	// Plans of other statements have no Insert.
 	for _, s := range []string{`SELECT 1`, `UPDATE t SET a = 1`, `INSERT INTO t VALUES (1); SELECT 1`} {
-		if pl := p.Plan(s); pl.Insert != nil {
-			t.Errorf("Plan(%q).Insert = %+v", s, pl.Insert)
+		if pl := p.Plan(s); pl.ins != nil {
+			t.Errorf("Plan(%q).ins = %+v", s, pl.ins)
 		}
 	}
 	// A Pass plan of an INSERT has one too, for column defaults.
-	if pl := p.Plan(`INSERT INTO t (v) VALUES ($1)`); pl.Kind != Pass || pl.Insert == nil || pl.Insert.Table != (Name{"app", "t"}) {
-		t.Errorf("Pass INSERT: %v %+v", pl.Kind, pl.Insert)
+	if pl := p.Plan(`INSERT INTO t (v) VALUES ($1)`); pl.Kind != Pass || pl.ins == nil || pl.ins.Table != (Name{"app", "t"}) {
+		t.Errorf("Pass INSERT: %v %+v", pl.Kind, pl.ins)
 	}
 }
 
@@ -121,7 +121,7 @@ func TestOtherInserts(t *testing.T) {
 	p := NewPlanner(Options{})
 	tests := []struct {
 		sql  string
-		want string // keys of OtherInserts
+		want string // keys of otherInserts
 		top  string // Insert.Table, "" when nil
 	}{
 		{"INSERT INTO t (a) VALUES (1)", "", "public.t"},
@@ -134,15 +134,15 @@ func TestOtherInserts(t *testing.T) {
 	for _, tc := range tests {
 		pl := p.Plan(tc.sql)
 		var keys []string
-		for _, n := range pl.OtherInserts {
+		for _, n := range pl.otherInserts {
 			keys = append(keys, n.Key())
 		}
 		top := ""
-		if pl.Insert != nil {
-			top = pl.Insert.Table.Key()
+		if pl.ins != nil {
+			top = pl.ins.Table.Key()
 		}
 		if got := strings.Join(keys, " "); got != tc.want || top != tc.top {
-			t.Errorf("Plan(%q): OtherInserts %q, Insert %q; want %q, %q", tc.sql, got, top, tc.want, tc.top)
+			t.Errorf("Plan(%q): otherInserts %q, insertStmt %q; want %q, %q", tc.sql, got, top, tc.want, tc.top)
 		}
 	}
 }
@@ -169,14 +169,34 @@ func TestCopyFrom(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got := ""
-		if c := p.Plan(tc.sql).Copy; c != nil {
+		if c := p.Plan(tc.sql).cp; c != nil {
 			got = fmt.Sprintf("%s %v", c.Table.Key(), c.Columns)
 			if c.Columns == nil {
 				got = c.Table.Key() + " []"
 			}
 		}
 		if got != tc.want {
-			t.Errorf("Plan(%q).Copy = %q, want %q", tc.sql, got, tc.want)
+			t.Errorf("Plan(%q).cp = %q, want %q", tc.sql, got, tc.want)
 		}
+	}
+}
+
+// TestParseInsertRows is the former ExampleParseInsert: the rows, their
+// DEFAULT values and RETURNING, by offset.
+func TestParseInsertRows(t *testing.T) {
+	sql := `INSERT INTO orders (customer_id, note) VALUES ($1, DEFAULT), ($2, 'x') RETURNING id`
+	ins, ok := parseInsert(sql, "")
+	if !ok {
+		t.Fatal("parseInsert failed")
+	}
+	var b strings.Builder
+	fmt.Fprintln(&b, ins.Table.Key(), sql[ins.ColumnList.Start:ins.ColumnList.End])
+	for _, r := range ins.Rows {
+		fmt.Fprintln(&b, sql[r.Span.Start:r.Span.End], len(r.Values), r.Values[1].Default)
+	}
+	fmt.Fprint(&b, sql[ins.Returning:])
+	want := "public.orders (customer_id, note)\n($1, DEFAULT) 2 true\n($2, 'x') 2 false\nRETURNING id"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }

@@ -38,7 +38,7 @@ const (
 	myFrom
 	myGroup
 	myHaving
-	myInsert
+	myInsertKw
 	myInto
 	myLastval
 	myLimit
@@ -71,7 +71,7 @@ var myKeywords = map[string]myKeyword{
 	"all": myAll, "alter": myAlter, "as": myAs, "call": myCallKw, "create": myCreate,
 	"delete": myDelete, "distinct": myDistinct, "distinctrow": myDistinctrow, "do": myDo,
 	"dual": myDual, "duplicate": myDuplicate, "false": myFalse, "for": myFor, "from": myFrom,
-	"group": myGroup, "having": myHaving, "insert": myInsert, "into": myInto,
+	"group": myGroup, "having": myHaving, "insert": myInsertKw, "into": myInto,
 	"lastval": myLastval, "limit": myLimit, "lock": myLock, "next": myNext, "nextval": myNextval,
 	"on": myOn, "order": myOrder, "previous": myPrevious, "procedure": myProcedure,
 	"replace": myReplace, "returning": myReturning, "select": mySelect, "set": mySet,
@@ -158,10 +158,16 @@ func (a *myAnalyzer) plan() *Plan {
 		}
 	}
 	pl := &Plan{Original: sql, SQL: sql, NumParams: params}
+	stmts := a.split()
+	pl.Facts = a.facts(stmts)
+	if len(stmts) == 1 {
+		if k := a.kw(stmts[0][0], stmts[0][1]); k == myInsertKw || k == myReplace {
+			pl.myIns = a.insert(stmts[0][0], stmts[0][1])
+		}
+	}
 	if len(a.calls) == 0 {
 		return pl
 	}
-	stmts := a.split()
 	c0 := 0
 	var v verdict
 	for k, st := range stmts {
@@ -202,11 +208,41 @@ func (a *myAnalyzer) plan() *Plan {
 	case Local:
 		pl.Columns = v.columns
 	case Bind:
-		pl.SQL, pl.Edits = a.render(v, pl.Calls)
+		pl.SQL, pl.edits = a.render(v, pl.Calls)
 	case Refuse:
 		pl.Reason = v.reason
 	}
 	return pl
+}
+
+// facts returns what the statements do that the driver acts on: a
+// catalog change (CREATE, ALTER, DROP, RENAME, TRUNCATE: a table's columns
+// or AUTO_INCREMENT may change) and a SET of sql_mode, which decides
+// whether 0 generates an AUTO_INCREMENT value.
+func (a *myAnalyzer) facts(stmts [][2]int) []Fact {
+	var out []Fact
+	for k, st := range stmts {
+		lo, hi := st[0], st[1]
+		if a.toks[lo].kind != myWord {
+			continue
+		}
+		switch w := strings.ToUpper(a.toks[lo].text); w {
+		case "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE":
+			f := Fact{Kind: CatalogChange, Statement: k, Command: w}
+			if lo+1 < hi && a.toks[lo+1].kind == myWord {
+				f.Object = strings.ToUpper(a.toks[lo+1].text)
+			}
+			out = append(out, f)
+		case "SET":
+			for i := lo + 1; i < hi; i++ {
+				if t := &a.toks[i]; t.kind == myWord && strings.HasSuffix(strings.ToLower(t.text), "sql_mode") {
+					out = append(out, Fact{Kind: Setting, Statement: k, Command: "SET", Object: "sql_mode"})
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 func keyOf(n Name) string {

@@ -32,7 +32,7 @@ func FuzzMySQLPlan(f *testing.F) {
 			}
 			switch pl.Kind {
 			case Pass, Local, Refuse:
-				if pl.SQL != sql || pl.Edits != nil {
+				if pl.SQL != sql || pl.edits != nil {
 					t.Fatalf("%v plan changes the SQL: %q", pl.Kind, pl.SQL)
 				}
 				if (pl.Kind == Refuse) != (pl.Reason != "") {
@@ -54,9 +54,9 @@ func checkMyBind(t *testing.T, o *Options, pl *Plan) {
 	t.Helper()
 	var b strings.Builder
 	pos, placeholders := 0, 0
-	for _, e := range pl.Edits {
+	for _, e := range pl.edits {
 		if e.Start < pos || e.End < e.Start || e.End > len(pl.Original) {
-			t.Fatalf("edits out of order: %+v", pl.Edits)
+			t.Fatalf("edits out of order: %+v", pl.edits)
 		}
 		b.WriteString(pl.Original[pos:e.Start])
 		b.WriteString(e.Text)

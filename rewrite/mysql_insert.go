@@ -5,21 +5,8 @@ import (
 	"strings"
 )
 
-// MySQLStatement is what the MySQL driver needs to know of a statement
-// besides its sequence calls: the INSERT it is, if any, and whether it may
-// change the catalog or the session's sql_mode.
-type MySQLStatement struct {
-	// Insert describes an INSERT or REPLACE; nil for other statements.
-	Insert *MySQLInsert
-	// DDL: CREATE, ALTER, DROP, RENAME or TRUNCATE, which may change a
-	// table's columns or AUTO_INCREMENT.
-	DDL bool
-	// Set: a SET statement, which may change sql_mode.
-	Set bool
-}
-
-// MySQLInsert describes INSERT or REPLACE with byte offsets into the text.
-type MySQLInsert struct {
+// myInsert describes INSERT or REPLACE of the MySQL dialect with byte offsets into the text.
+type myInsert struct {
 	Table Name
 	// Columns are the listed columns (nil without a list); ListEnd is the
 	// offset of the list's closing parenthesis, -1 without a list.
@@ -38,35 +25,9 @@ type MySQLInsert struct {
 	Select bool
 }
 
-// DescribeMySQL lexes sql once more and describes its statement; an
-// unqualified table is in schema. It is meant to be called once per
-// distinct text, its result kept with the plan.
-func DescribeMySQL(sql, schema string) MySQLStatement {
-	toks, ok := myLex(sql)
-	if !ok || len(toks) == 0 {
-		return MySQLStatement{}
-	}
-	a := myAnalyzer{src: sql, toks: toks, opts: &Options{DefaultSchema: schema}}
-	stmts := a.split()
-	if len(stmts) != 1 {
-		return MySQLStatement{DDL: true} // several statements: assume the worst
-	}
-	lo, hi := stmts[0][0], stmts[0][1]
-	switch w := strings.ToLower(toks[lo].text); {
-	case toks[lo].kind != myWord:
-	case w == "create" || w == "alter" || w == "drop" || w == "rename" || w == "truncate":
-		return MySQLStatement{DDL: true}
-	case w == "set":
-		return MySQLStatement{Set: true}
-	case w == "insert" || w == "replace":
-		return MySQLStatement{Insert: a.insert(lo, hi)}
-	}
-	return MySQLStatement{}
-}
-
 // insert parses INSERT|REPLACE [modifiers] [INTO] tbl [PARTITION (...)]
 // [(cols)] {VALUES|VALUE (...), ... | SET a = v, ... | SELECT ...}.
-func (a *myAnalyzer) insert(lo, hi int) *MySQLInsert {
+func (a *myAnalyzer) insert(lo, hi int) *myInsert {
 	toks := a.toks
 	i := lo + 1
 	for i < hi && toks[i].kind == myWord {
@@ -76,7 +37,7 @@ func (a *myAnalyzer) insert(lo, hi int) *MySQLInsert {
 		}
 		i++
 	}
-	ins := &MySQLInsert{ListEnd: -1}
+	ins := &myInsert{ListEnd: -1}
 	switch {
 	case a.isName(i, hi) && i+2 < hi && toks[i+1].kind == myDot && a.isName(i+2, hi):
 		ins.Table = Name{Schema: toks[i].text, Name: toks[i+2].text}
@@ -131,7 +92,7 @@ func (a *myAnalyzer) wordAt(i, hi int) string {
 }
 
 // insertRows parses the rows of VALUES from token i.
-func (a *myAnalyzer) insertRows(ins *MySQLInsert, i, hi int) *MySQLInsert {
+func (a *myAnalyzer) insertRows(ins *myInsert, i, hi int) *myInsert {
 	toks := a.toks
 	for i < hi && toks[i].kind == myLParen {
 		rp := toks[i].pair
@@ -170,7 +131,7 @@ func (a *myAnalyzer) insertRows(ins *MySQLInsert, i, hi int) *MySQLInsert {
 }
 
 // insertSet parses the assignments of INSERT ... SET from token i.
-func (a *myAnalyzer) insertSet(ins *MySQLInsert, i, hi int) *MySQLInsert {
+func (a *myAnalyzer) insertSet(ins *myInsert, i, hi int) *myInsert {
 	toks := a.toks
 	for i < hi {
 		if !a.isName(i, hi) {
@@ -208,9 +169,9 @@ func (a *myAnalyzer) insertSet(ins *MySQLInsert, i, hi int) *MySQLInsert {
 	return ins
 }
 
-// MySQLTable describes a table whose AUTO_INCREMENT column draws from the
-// store.
-type MySQLTable struct {
+// myTable is a table whose AUTO_INCREMENT column draws from a managed
+// sequence.
+type myTable struct {
 	// Columns are the table's columns in order.
 	Columns []string
 	// Auto is the AUTO_INCREMENT column.
@@ -223,25 +184,45 @@ type MySQLTable struct {
 	ZeroGenerates bool
 }
 
-// PlanMySQLImplicit derives from p, the plan of an INSERT described by
-// ins, the plan that gives the AUTO_INCREMENT column of t its values from
-// the store: the column is added where it is left out, and NULL, DEFAULT
-// (and 0 when it generates) are replaced, each by a placeholder filled
-// with a new value. The first generated value is wrapped in
-// LAST_INSERT_ID(?), so that MariaDB itself reports it to the client
-// (Result.LastInsertId) and to LAST_INSERT_ID() in the session, as it
-// reports the first generated id of a multi-row INSERT. It returns the
-// plan, and the caller's parameters (by ordinal) that give the column its
-// value, which the driver must check at run time: a NULL there would make
-// MariaDB generate the value. p is returned unchanged when no value is
-// generated; a Refuse plan when the values cannot be given.
-func PlanMySQLImplicit(p *Plan, ins *MySQLInsert, t *MySQLTable) (*Plan, []int) {
-	if p.Kind != Pass && p.Kind != Bind {
-		return p, nil
+// myImplicit is Implicit in the MySQL dialect: given the table an INSERT
+// writes to, it gives a managed AUTO_INCREMENT column (the column whose
+// TableColumn.Seq is managed) its values from the store. The column is
+// added where it is left out, and NULL, DEFAULT (and 0 when
+// Table.ZeroGenerates) are replaced, each by a placeholder filled with a
+// new value. The first generated value is wrapped in LAST_INSERT_ID(?),
+// so that MariaDB itself reports it to the client (Result.LastInsertId)
+// and to LAST_INSERT_ID() in the session, as it reports the first
+// generated id of a multi-row INSERT. Plan.NullChecks lists the caller's
+// parameters that give the column its value, for the driver to check at
+// run time. A Refuse plan says what cannot be filled.
+func (p *Planner) myImplicit(pl *Plan, table func(Name) (*Table, error)) (*Plan, error) {
+	desc, err := table(pl.myIns.Table)
+	if err != nil || desc == nil {
+		return pl, err
 	}
-	refuse := func(why string) *Plan {
-		return &Plan{Kind: Refuse, Original: p.Original, SQL: p.Original, NumParams: p.NumParams, Reason: why}
+	col, ok := p.firstManaged(desc)
+	if !ok {
+		return pl, nil
 	}
+	t := &myTable{Auto: col.Name, Seq: col.Seq, Key: col.Seq.Key(), ZeroGenerates: desc.ZeroGenerates}
+	for _, c := range desc.Columns {
+		t.Columns = append(t.Columns, c.Name)
+	}
+	q, checks := myFill(pl, pl.myIns, t)
+	if len(checks) > 0 {
+		if q == pl {
+			c := *pl
+			q = &c
+		}
+		q.NullChecks = checks
+	}
+	return q, nil
+}
+
+// myFill plans the INSERT ins of p into t; it returns p itself when no
+// value is generated.
+func myFill(p *Plan, ins *myInsert, t *myTable) (*Plan, []int) {
+	refuse := func(why string) *Plan { return refusedPlan(p, why) }
 	if ins.Select {
 		return refuse("INSERT ... SELECT into " + ins.Table.Key() + " may leave its AUTO_INCREMENT column " + t.Auto +
 			" to MariaDB, whose values seqshim does not give: insert the rows with VALUES, or leave the table to MariaDB (seqshim.deny=" + t.Key + ")"), nil
@@ -354,21 +335,18 @@ func quoteMyIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``
 // renderImplicit merges the base plan's edits (its calls replaced) with
 // the new values, and numbers every placeholder it introduces among the
 // statement's own.
-func renderImplicit(p *Plan, toks []myToken, adds []autoEdit, t *MySQLTable) *Plan {
-	type ed struct {
-		Edit
-		call *Call // the call whose placeholder the edit holds, or nil
-	}
+func renderImplicit(p *Plan, toks []myToken, adds []autoEdit, t *myTable) *Plan {
+	type ed struct{ edit }
 	var eds []ed
 	calls := make([]Call, 0, len(p.Calls)+len(adds))
 	calls = append(calls, p.Calls...)
-	for i := range p.Edits {
-		eds = append(eds, ed{Edit: p.Edits[i]})
+	for i := range p.edits {
+		eds = append(eds, ed{p.edits[i]})
 	}
 	first := true
 	for _, ad := range adds {
 		if ad.text != "" {
-			eds = append(eds, ed{Edit: Edit{Start: ad.at.Start, End: ad.at.End, Text: ad.text}})
+			eds = append(eds, ed{edit{Start: ad.at.Start, End: ad.at.End, Text: ad.text}})
 			continue
 		}
 		ph := "?"
@@ -376,7 +354,7 @@ func renderImplicit(p *Plan, toks []myToken, adds []autoEdit, t *MySQLTable) *Pl
 			ph, first = "LAST_INSERT_ID(?)", false
 		}
 		calls = append(calls, Call{Func: Nextval, Seq: t.Seq, Key: t.Key, Span: ad.at})
-		eds = append(eds, ed{Edit: Edit{Start: ad.at.Start, End: ad.at.End, Text: ad.prefix + ph}})
+		eds = append(eds, ed{edit{Start: ad.at.Start, End: ad.at.End, Text: ad.prefix + ph}})
 	}
 	sort.SliceStable(calls, func(i, j int) bool { return calls[i].Span.Start < calls[j].Span.Start })
 	sort.SliceStable(eds, func(i, j int) bool {
@@ -399,14 +377,15 @@ func renderImplicit(p *Plan, toks []myToken, adds []autoEdit, t *MySQLTable) *Pl
 		calls[k].Param = before + k + 1
 	}
 	var b strings.Builder
-	out := make([]Edit, 0, len(eds))
+	out := make([]edit, 0, len(eds))
 	pos := 0
 	for _, e := range eds {
 		b.WriteString(p.Original[pos:e.Start])
 		b.WriteString(e.Text)
 		pos = e.End
-		out = append(out, e.Edit)
+		out = append(out, e.edit)
 	}
 	b.WriteString(p.Original[pos:])
-	return &Plan{Kind: Bind, Original: p.Original, SQL: b.String(), Calls: calls, NumParams: p.NumParams, Edits: out}
+	return &Plan{Kind: Implicit, Original: p.Original, SQL: b.String(), Calls: calls, NumParams: p.NumParams, edits: out,
+		Facts: p.Facts, myIns: p.myIns}
 }

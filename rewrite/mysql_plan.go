@@ -82,7 +82,7 @@ func (a *myAnalyzer) contexts(lo, hi, c0, c1 int) {
 		} else {
 			set(mOnce, "")
 		}
-	case myInsert, myReplace:
+	case myInsertKw, myReplace:
 		a.insertContexts(first, hi, c0, c1, from)
 	case mySet, myDo, myCallKw:
 		if from {
@@ -297,10 +297,10 @@ const myPlaceholder = "CAST(? AS SIGNED)"
 // parameters among the statement's own, and names the columns of a
 // SELECT list as MariaDB names them (the item's text) where the
 // placeholder would change the name.
-func (a *myAnalyzer) render(v verdict, calls []Call) (string, []Edit) {
+func (a *myAnalyzer) render(v verdict, calls []Call) (string, []edit) {
 	src := a.src
 	ident := func(i int) bool { return i >= 0 && i < len(src) && isMyIdentByte(src[i]) }
-	var edits []Edit
+	var edits []edit
 	k := 0
 	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
@@ -318,7 +318,7 @@ func (a *myAnalyzer) render(v verdict, calls []Call) (string, []Edit) {
 		if ident(sp.End) {
 			text += " "
 		}
-		edits = append(edits, Edit{Start: sp.Start, End: sp.End, Text: text})
+		edits = append(edits, edit{Start: sp.Start, End: sp.End, Text: text})
 		k++
 	}
 	edits = append(edits, a.aliases(v)...)
@@ -337,7 +337,7 @@ func (a *myAnalyzer) render(v verdict, calls []Call) (string, []Edit) {
 // aliases returns the insertions that keep the column names of a SELECT
 // statement's list: AS `item text` after each item without an alias that
 // holds a managed call.
-func (a *myAnalyzer) aliases(v verdict) []Edit {
+func (a *myAnalyzer) aliases(v verdict) []edit {
 	lo := a.toks[a.calls[v.c0].first].start
 	// The statement's first token: the SELECT whose list names the columns.
 	first := 0
@@ -356,7 +356,7 @@ func (a *myAnalyzer) aliases(v verdict) []Edit {
 		return nil
 	}
 	items, _ := a.selectItems(first, len(a.toks))
-	var out []Edit
+	var out []edit
 	for _, it := range items {
 		s, e := it[0], it[1]
 		lastCall := -1
@@ -370,7 +370,7 @@ func (a *myAnalyzer) aliases(v verdict) []Edit {
 		}
 		text := a.src[a.toks[s].start:a.toks[e-1].end]
 		end := a.toks[e-1].end
-		out = append(out, Edit{Start: end, End: end, Text: " AS `" + strings.ReplaceAll(text, "`", "``") + "`"})
+		out = append(out, edit{Start: end, End: end, Text: " AS `" + strings.ReplaceAll(text, "`", "``") + "`"})
 	}
 	return out
 }
@@ -391,7 +391,7 @@ func (a *myAnalyzer) paramsBefore(at int) int {
 
 // sortEdits sorts edits by position; an insertion at a call's end goes
 // after the call's replacement.
-func sortEdits(edits []Edit) {
+func sortEdits(edits []edit) {
 	for i := 1; i < len(edits); i++ {
 		for j := i; j > 0 && (edits[j].Start < edits[j-1].Start ||
 			edits[j].Start == edits[j-1].Start && edits[j].End < edits[j-1].End); j-- {

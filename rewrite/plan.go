@@ -16,10 +16,10 @@ const (
 	// Plan.Calls in order and appends their values to the arguments as the
 	// new parameters Call.Param; Plan.SQL is the rewritten statement.
 	Bind
-	// Implicit is reserved. INSERTs that omit a column whose default draws
-	// from a managed sequence are planned as Pass or Bind with Plan.Insert
-	// set; the driver, which reads the catalog, derives a Bind plan that
-	// fills the column.
+	// Implicit: a Bind plan made by Planner.Implicit for an INSERT that
+	// leaves a column whose default draws from a managed sequence to that
+	// default. The driver runs it as a Bind plan: Plan.SQL names the column
+	// and takes its values as new parameters, each a nextval Call.
 	Implicit
 	// Refuse: a call would be evaluated per row (or cannot be evaluated by
 	// seqshim). The driver fails the statement with SQLSTATE 0A000 and
@@ -95,8 +95,8 @@ type Call struct {
 	Param int
 }
 
-// Edit replaces Original[Start:End] with Text; Start == End inserts.
-type Edit struct {
+// edit replaces Original[Start:End] with Text; Start == End inserts.
+type edit struct {
 	Start, End int
 	Text       string
 }
@@ -116,6 +116,10 @@ type Plan struct {
 	// CTE before the statement that reads it). Calls on sequences that are
 	// not managed are not listed: they stay in the SQL for the database.
 	// Pass plans have none; Refuse plans list the calls that were found.
+	// An Implicit plan lists the statement's own calls, then the nextval
+	// calls it adds, in the text order of the value each gives: its Span
+	// is the DEFAULT (or DEFAULT VALUES) it replaces, or empty where the
+	// value is inserted.
 	Calls []Call
 	// Columns are the result column names of a Local plan, one per call:
 	// the alias, or the function's name (nextval, currval, setval, lastval)
@@ -124,21 +128,35 @@ type Plan struct {
 	// NumParams is the highest $n of Original (0 if none). The parameters
 	// of a Bind plan are $NumParams+1 ... $NumParams+len(Calls).
 	NumParams int
-	// Edits are the changes that turn Original into SQL in a Bind plan,
-	// sorted and not overlapping. Everything outside them is unchanged.
-	Edits []Edit
+	// edits are the changes that turn Original into SQL in a Bind or
+	// Implicit plan, sorted and not overlapping. Everything outside them
+	// is unchanged.
+	edits []edit
+	// Facts are what the statements do that the driver acts on after
+	// executing them (a catalog change, DISCARD, a watched setting,
+	// transaction control), in text order; nil when none. A plan that
+	// fails to lex has none.
+	Facts []Fact
 	// Reason explains a Refuse plan: the call, the part of the statement
 	// that evaluates it per row (or the construct seqshim does not
 	// answer), and what to write instead.
 	Reason string
-	// Insert describes the statement when it is a single INSERT (possibly
+	// ins describes the statement when it is a single INSERT (possibly
 	// after WITH), with byte offsets into Original; nil otherwise.
-	Insert *Insert
-	// OtherInserts are the target tables of the INSERTs Insert does not
+	ins *insertStmt
+	// otherInserts are the target tables of the INSERTs ins does not
 	// describe: inside a WITH, or in another statement of the query string.
-	// The driver cannot add columns to them, so it refuses them when they
+	// Implicit cannot add columns to them, so it refuses them when they
 	// could leave a managed sequence column to its default.
-	OtherInserts []Name
-	// Copy describes the statement when it is COPY ... FROM, nil otherwise.
-	Copy *Copy
+	otherInserts []Name
+	// cp describes the statement when it is COPY ... FROM, nil otherwise.
+	cp *copyStmt
+	// myIns describes a MySQL-dialect INSERT or REPLACE, nil otherwise.
+	myIns *myInsert
+	// NullChecks, in a MySQL-dialect plan derived by Implicit, are the
+	// caller's parameters (by position) that give a managed AUTO_INCREMENT
+	// column its value: NULL there (or 0 where 0 generates) would make the
+	// database generate the value itself, so the driver refuses such an
+	// execution.
+	NullChecks []int
 }

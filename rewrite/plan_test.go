@@ -416,8 +416,8 @@ func TestPlanCases(t *testing.T) {
 			case tc.kind != Refuse && pl.Reason != "":
 				t.Errorf("reason = %q on a %v plan", pl.Reason, pl.Kind)
 			}
-			if tc.kind != Bind && pl.Edits != nil {
-				t.Errorf("edits on a %v plan: %v", pl.Kind, pl.Edits)
+			if tc.kind != Bind && pl.edits != nil {
+				t.Errorf("edits on a %v plan: %v", pl.Kind, pl.edits)
 			}
 			if tc.kind == Bind {
 				checkEdits(t, pl)
@@ -432,16 +432,16 @@ func TestPlanCases(t *testing.T) {
 	}
 }
 
-// checkEdits verifies that pl.SQL is pl.Original with pl.Edits applied,
+// checkEdits verifies that pl.SQL is pl.Original with pl.edits applied,
 // that each call's span is replaced by an edit that starts with its
 // parameter, and that every byte outside the edits is unchanged.
 func checkEdits(t *testing.T, pl *Plan) {
 	t.Helper()
 	var b strings.Builder
 	pos := 0
-	for _, e := range pl.Edits {
+	for _, e := range pl.edits {
 		if e.Start < pos || e.End < e.Start || e.End > len(pl.Original) {
-			t.Fatalf("edits out of order or range: %v", pl.Edits)
+			t.Fatalf("edits out of order or range: %v", pl.edits)
 		}
 		b.WriteString(pl.Original[pos:e.Start])
 		b.WriteString(e.Text)
@@ -452,12 +452,12 @@ func checkEdits(t *testing.T, pl *Plan) {
 		t.Fatalf("edits do not produce SQL:\n  %s\n  %s", b.String(), pl.SQL)
 	}
 	k := 0
-	for _, e := range pl.Edits {
+	for _, e := range pl.edits {
 		if e.Start == e.End {
 			continue
 		}
 		if k >= len(pl.Calls) {
-			t.Fatalf("more replacements than calls: %v", pl.Edits)
+			t.Fatalf("more replacements than calls: %v", pl.edits)
 		}
 		c := pl.Calls[k]
 		k++

@@ -86,15 +86,18 @@ var statePool = sync.Pool{New: func() any {
 }}
 
 // plan plans sql without the cache.
-func (p *Planner) plan(sql string) *Plan {
-	if p.opts.Dialect == MySQL {
-		return planMySQL(sql, &p.opts)
+func (p *Planner) plan(sql string) *Plan { return planText(sql, &p.opts) }
+
+// planText plans sql with options o.
+func planText(sql string, o *Options) *Plan {
+	if o.Dialect == MySQL {
+		return planMySQL(sql, o)
 	}
 	st := statePool.Get().(*planState)
 	toks, maxParam, ok := lex(sql, st.toks[:0])
 	var pl *Plan
 	if ok {
-		a := analyzer{src: sql, toks: toks, calls: st.calls[:0], opts: &p.opts}
+		a := analyzer{src: sql, toks: toks, calls: st.calls[:0], opts: o}
 		pl = a.plan(maxParam)
 		clear(a.calls) // drop the references into sql
 		st.calls = a.calls[:0]
@@ -114,27 +117,58 @@ func (a *analyzer) plan(maxParam int) *Plan {
 	a.findCalls()
 	var stmtBuf [4][2]int
 	stmts := a.split(stmtBuf[:0])
-	var ins Insert
-	hasIns := false
-	top := -1 // token of the INSERT that ins describes
-	if len(stmts) == 1 {
-		if it, ok := a.findInsert(stmts[0][0], stmts[0][1]); ok {
-			a.ins = it // parsed once, for the analysis too
-			hasIns = a.fillInsert(it, stmts[0][1], &ins)
-			if hasIns {
-				top = it.at - 1
-			}
-		}
-	}
+	var ins insertStmt
+	hasIns, top := a.topInsert(stmts, &ins)
 	others := a.otherInserts(top)
+	facts := a.facts(stmts)
 	if len(a.calls) == 0 {
 		pl, _, _ := newPlan(hasIns, &ins, 0)
-		pl.Original, pl.SQL, pl.NumParams, pl.OtherInserts = sql, sql, maxParam, others
+		pl.Original, pl.SQL, pl.NumParams, pl.otherInserts, pl.Facts = sql, sql, maxParam, others, facts
 		if len(stmts) == 1 && !hasIns {
-			pl.Copy, _ = a.copyFrom(stmts[0][0], stmts[0][1])
+			pl.cp, _ = a.copyFrom(stmts[0][0], stmts[0][1])
 		}
 		return pl
 	}
+	v := a.verdict(stmts)
+	pl, callBuf, editBuf := newPlan(hasIns, &ins, v.n)
+	pl.Original, pl.SQL, pl.NumParams, pl.otherInserts, pl.Facts = sql, sql, maxParam, others, facts
+	pl.Kind = v.kind
+	if v.kind != Pass {
+		pl.Calls = a.toCalls(v, callBuf)
+	}
+	switch v.kind {
+	case Local:
+		pl.Columns = v.columns
+	case Bind:
+		pl.SQL, pl.edits = a.render(v, pl.Calls, maxParam, editBuf)
+	case Refuse:
+		pl.Reason = v.reason
+	}
+	return pl
+}
+
+// topInsert describes in ins the INSERT of a query string of one
+// statement, and returns whether there is one and its INSERT token (-1
+// when none).
+func (a *analyzer) topInsert(stmts [][2]int, ins *insertStmt) (bool, int) {
+	if len(stmts) != 1 {
+		return false, -1
+	}
+	it, ok := a.findInsert(stmts[0][0], stmts[0][1])
+	if !ok {
+		return false, -1
+	}
+	a.ins = it // parsed once, for the analysis too
+	if !a.fillInsert(it, stmts[0][1], ins) {
+		return false, -1
+	}
+	return true, it.at - 1
+}
+
+// verdict classifies each statement and returns the verdict of the query
+// string: a single statement's own; for several, Pass when every one is
+// Pass, otherwise a refusal naming the first that is not.
+func (a *analyzer) verdict(stmts [][2]int) verdict {
 	c0 := 0
 	var verdicts [4]verdict
 	vs := verdicts[:0]
@@ -151,70 +185,55 @@ func (a *analyzer) plan(maxParam int) *Plan {
 		vs = append(vs, v)
 		c0 = c1
 	}
-	v := vs[0]
-	if len(vs) > 1 { // several statements: Pass, or refused
-		v = verdict{kind: Pass}
-		for k, sv := range vs {
-			if sv.kind == Pass {
-				continue
-			}
-			v = sv
-			if sv.kind != Refuse {
-				v.kind = Refuse
-				v.reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
-					strconv.Itoa(k+1) + " calls " + a.callText(a.firstManaged(sv)) +
-					"; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
-			}
-			break
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	for k, sv := range vs {
+		switch sv.kind {
+		case Pass:
+			continue
+		case Refuse:
+			return sv
 		}
+		sv.kind = Refuse
+		sv.reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " +
+			strconv.Itoa(k+1) + " calls " + a.callText(a.firstManaged(sv)) +
+			"; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
+		return sv
 	}
-	pl, callBuf, editBuf := newPlan(hasIns, &ins, v.n)
-	pl.Original, pl.SQL, pl.NumParams, pl.OtherInserts = sql, sql, maxParam, others
-	pl.Kind = v.kind
-	if v.kind != Pass {
-		pl.Calls = a.toCalls(v, callBuf)
-	}
-	switch v.kind {
-	case Local:
-		pl.Columns = v.columns
-	case Bind:
-		pl.SQL, pl.Edits = a.render(v, pl.Calls, maxParam, editBuf)
-	case Refuse:
-		pl.Reason = v.reason
-	}
-	return pl
+	return verdict{kind: Pass}
 }
 
-// planBox holds a plan, its Insert and small Calls and Edits arrays, so
+// planBox holds a plan, its insertStmt and small Calls and Edits arrays, so
 // that most plans take a single allocation.
 type planBox struct {
 	Plan
-	insert Insert
-	calls  [2]Call
-	edits  [4]Edit
+	insert  insertStmt
+	calls   [2]Call
+	editArr [4]edit
 }
 
 // planInsert holds a plan without calls and its Insert.
 type planInsert struct {
 	Plan
-	insert Insert
+	insert insertStmt
 }
 
 // newPlan allocates a plan (with *ins when hasIns) and returns buffers for
 // its calls and edits when they fit in the same allocation.
-func newPlan(hasIns bool, ins *Insert, ncalls int) (*Plan, []Call, []Edit) {
+func newPlan(hasIns bool, ins *insertStmt, ncalls int) (*Plan, []Call, []edit) {
 	switch {
 	case ncalls > 0 && ncalls <= 2:
 		b := new(planBox)
 		if hasIns {
 			b.insert = *ins
-			b.Insert = &b.insert
+			b.ins = &b.insert
 		}
-		return &b.Plan, b.calls[:0:ncalls], b.edits[:0]
+		return &b.Plan, b.calls[:0:ncalls], b.editArr[:0]
 	case hasIns:
 		b := new(planInsert)
 		b.insert = *ins
-		b.Insert = &b.insert
+		b.ins = &b.insert
 		return &b.Plan, nil, nil
 	}
 	return new(Plan), nil, nil
@@ -307,22 +326,55 @@ func (a *analyzer) managed(cs *callSite) bool {
 // classify decides the plan of the statement toks[lo:hi], whose calls are
 // a.calls[c0:c1], after statement() gave each call its context.
 func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
-	nextOrSet := false
+	nextOrSet, malformed := a.scanCalls(c0, c1)
+	if malformed {
+		return verdict{kind: Pass} // PostgreSQL rejects the statement itself
+	}
+	v := verdict{c0: c0, c1: c1}
+	all := a.markManaged(&v)
+	if v.n == 0 {
+		return verdict{kind: Pass}
+	}
+	if reason, ok := a.contextRefusal(v, nextOrSet); ok {
+		v.kind, v.reason = Refuse, reason
+		return v
+	}
+	if v.n == all {
+		if cols, ok := a.localColumns(lo, hi); ok {
+			v.kind, v.columns = Local, cols
+			return v
+		}
+	}
+	if reason, ok := a.paramRefusal(v); ok {
+		v.kind, v.reason = Refuse, reason
+		return v
+	}
+	v.kind = Bind
+	return v
+}
+
+// scanCalls reports whether the calls a.calls[c0:c1] evaluated by the
+// statement include nextval or setval, and whether one is malformed.
+func (a *analyzer) scanCalls(c0, c1 int) (nextOrSet, malformed bool) {
 	for ci := c0; ci < c1; ci++ {
 		cs := &a.calls[ci]
 		if cs.c.m == mStored {
 			continue
 		}
 		if cs.malformed {
-			return verdict{kind: Pass} // PostgreSQL rejects the statement itself
+			return nextOrSet, true
 		}
 		if cs.fn == Nextval || cs.fn == Setval {
 			nextOrSet = true
 		}
 	}
-	v := verdict{c0: c0, c1: c1}
-	all := 0
-	for ci := c0; ci < c1; ci++ {
+	return nextOrSet, false
+}
+
+// markManaged marks v's managed calls, counts them in v.n and returns the
+// number of calls the statement evaluates.
+func (a *analyzer) markManaged(v *verdict) (all int) {
+	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
 		if cs.c.m == mStored {
 			continue
@@ -333,20 +385,19 @@ func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
 			v.n++
 		}
 	}
-	if v.n == 0 {
-		return verdict{kind: Pass}
-	}
-	refuse := func(reason string) verdict {
-		v.kind, v.reason = Refuse, reason
-		return v
-	}
-	for ci := c0; ci < c1; ci++ {
+	return all
+}
+
+// contextRefusal returns why a managed call of v cannot be answered once
+// per statement: its name or arguments, or where it stands.
+func (a *analyzer) contextRefusal(v verdict, nextOrSet bool) (string, bool) {
+	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
 		if !cs.managed {
 			continue
 		}
 		if cs.bad != badNone {
-			return refuse(a.badReason(cs))
+			return a.badReason(cs), true
 		}
 		switch cs.c.m {
 		case mOnce:
@@ -356,34 +407,33 @@ func (a *analyzer) classify(lo, hi, c0, c1 int) verdict {
 			if (cs.fn == Currval || cs.fn == Lastval) && !nextOrSet {
 				continue
 			}
-			return refuse(a.perRowReason(cs))
+			return a.perRowReason(cs), true
 		default:
-			return refuse(a.unsupportedReason(cs))
+			return a.unsupportedReason(cs), true
 		}
 	}
-	if v.n == all {
-		if cols, ok := a.localColumns(lo, hi); ok {
-			v.kind, v.columns = Local, cols
-			return v
-		}
-	}
-	for ci := c0; ci < c1; ci++ {
+	return "", false
+}
+
+// paramRefusal returns why a managed call of v, in a statement that is not
+// made of sequence calls alone, cannot take parameters.
+func (a *analyzer) paramRefusal(v verdict) (string, bool) {
+	for ci := v.c0; ci < v.c1; ci++ {
 		cs := &a.calls[ci]
 		if !cs.managed {
 			continue
 		}
 		text := a.callText(cs)
 		if cs.nameParam > 0 {
-			return refuse(text + " takes the sequence name from a parameter; seqshim resolves such a name only in a statement made of sequence calls alone: run SELECT " +
-				text + " first and pass its value as a parameter")
+			return text + " takes the sequence name from a parameter; seqshim resolves such a name only in a statement made of sequence calls alone: run SELECT " +
+				text + " first and pass its value as a parameter", true
 		}
 		if cs.value.Param > 0 || cs.isCalled.Param > 0 {
-			return refuse(text + " takes setval's arguments from parameters inside a larger statement; seqshim answers that only in a statement made of sequence calls alone: run SELECT " +
-				text + " on its own")
+			return text + " takes setval's arguments from parameters inside a larger statement; seqshim answers that only in a statement made of sequence calls alone: run SELECT " +
+				text + " on its own", true
 		}
 	}
-	v.kind = Bind
-	return v
+	return "", false
 }
 
 // localColumns returns the result columns when the statement is made only
@@ -489,14 +539,14 @@ func (a *analyzer) toCalls(v verdict, buf []Call) []Call {
 
 // render replaces each call with $n::int8 (and adds AS <fn> where the
 // column name would change) and numbers the new parameters.
-func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []Edit) (string, []Edit) {
+func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []edit) (string, []edit) {
 	src := a.src
 	ident := func(i int) bool { return i >= 0 && i < len(src) && isIdentCont(src[i]) }
 	// The edits, in text order: an alias goes after the end of its item,
 	// which may hold further calls (in a type modifier, say).
 	edits := buf[:0]
 	if cap(edits) < 2*v.n {
-		edits = make([]Edit, 0, 2*v.n)
+		edits = make([]edit, 0, 2*v.n)
 	}
 	k := 0
 	for ci := v.c0; ci < v.c1; ci++ {
@@ -506,13 +556,13 @@ func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []Edit) (s
 		}
 		calls[k].Param = numParams + 1 + k
 		sp := calls[k].Span
-		edits = append(edits, Edit{Start: sp.Start, End: sp.End, Text: cs.fn.String()})
+		edits = append(edits, edit{Start: sp.Start, End: sp.End, Text: cs.fn.String()})
 		if at := int(cs.aliasAt); at > sp.End {
-			edits = append(edits, Edit{Start: at, End: at, Text: cs.fn.String()})
+			edits = append(edits, edit{Start: at, End: at, Text: cs.fn.String()})
 		}
 		k++
 	}
-	slices.SortStableFunc(edits, func(x, y Edit) int { return x.Start - y.Start })
+	slices.SortStableFunc(edits, func(x, y edit) int { return x.Start - y.Start })
 	var b strings.Builder
 	b.Grow(len(src) + len(edits)*24)
 	var offBuf [8][2]int // where each edit's text is in b

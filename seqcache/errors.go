@@ -9,16 +9,15 @@ import (
 // the same conditions, so that a caller can handle them as it handles
 // PostgreSQL's; the driver, not this package, words PostgreSQL's messages.
 const (
-	CodeUndefinedTable      = "42P01" // unknown sequence
-	CodeDuplicateTable      = "42P07" // sequence already exists
-	CodeSequenceLimit       = "2200H" // nextval reached the limit without cycle
-	CodeNumericOutOfRange   = "22003" // setval or a parameter out of range
-	CodeObjectNotInState    = "55000" // currval or lastval before nextval
-	CodeInvalidParameter    = "22023" // a bad sequence definition
-	CodeFeatureNotSupported = "0A000" // a statement seqshim cannot answer
-	CodeConnectionFailure   = "08006" // the store could not be reached
-	CodeInternalError       = "XX000" // the store holds what it cannot read
-	CodeQueryCanceled       = "57014" // the caller's context was canceled
+	CodeUndefinedTable    = "42P01" // unknown sequence
+	CodeDuplicateTable    = "42P07" // sequence already exists
+	CodeSequenceLimit     = "2200H" // nextval reached the limit without cycle
+	CodeNumericOutOfRange = "22003" // setval or a parameter out of range
+	CodeObjectNotInState  = "55000" // currval or lastval before nextval
+	CodeInvalidParameter  = "22023" // a bad sequence definition
+	CodeConnectionFailure = "08006" // the store could not be reached
+	CodeInternalError     = "XX000" // the store holds what it cannot read
+	CodeQueryCanceled     = "57014" // the caller's context was canceled
 )
 
 // Error is a sequence error: what happened (Code), to which sequence, with
