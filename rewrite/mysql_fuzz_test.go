@@ -17,6 +17,9 @@ func FuzzMySQLPlan(f *testing.F) {
 		"SELECT nextval(s), lastval(`s`) x, setval(s, -5, 0) FROM DUAL # c",
 		"select 'a\\'b', \"q\", /*! nextval(s) */ 1--1, @x := nextval(s)",
 		"SELECT nextval(s) + 0, ? FROM t WHERE id = previous value for s",
+		"INSERT INTO t (a, b) VALUES (?, NEXTVAL(s)), (NULL, 0)",
+		"insert t set id = null, a = ?",
+		"INSERT INTO t VALUES (DEFAULT, 1, 2), (0, ?, 3)",
 	} {
 		f.Add(s)
 	}
@@ -24,6 +27,7 @@ func FuzzMySQLPlan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sql string) {
 		for _, o := range []Options{{Dialect: MySQL, DefaultSchema: "test"}, {Dialect: MySQL, DefaultSchema: "app", Managed: managed}} {
 			pl := planMySQL(sql, &o)
+			checkMyImplicit(t, &o, pl)
 			if again := planMySQL(sql, &o); !reflect.DeepEqual(pl, again) {
 				t.Fatalf("planning %q twice differs", sql)
 			}
@@ -61,13 +65,17 @@ func checkMyBind(t *testing.T, o *Options, pl *Plan) {
 		b.WriteString(pl.Original[pos:e.Start])
 		b.WriteString(e.Text)
 		pos = e.End
-		if e.Start < e.End {
+		text := strings.TrimSpace(e.Text)
+		switch {
+		case strings.HasPrefix(e.Text, " AS `") && e.Start == e.End: // a column name kept
+		case e.Start < e.End && (text == myPlaceholder || text == "?" || text == "LAST_INSERT_ID(?)"):
 			placeholders++
-			if strings.TrimSpace(e.Text) != myPlaceholder {
-				t.Fatalf("call replaced by %q", e.Text)
-			}
-		} else if !strings.HasPrefix(e.Text, " AS `") {
-			t.Fatalf("unexpected insertion %q", e.Text)
+		case e.Start == e.End && pl.Kind == Implicit && (text == "?" || text == ", ?" || text == ", LAST_INSERT_ID(?)" ||
+			text == "LAST_INSERT_ID(?)" || strings.HasSuffix(text, "` = LAST_INSERT_ID(?)")):
+			placeholders++
+		case e.Start == e.End && pl.Kind == Implicit && strings.Count(text, "?") == 0 && strings.Contains(text, "`"): // the column
+		default:
+			t.Fatalf("unexpected edit %q at %d..%d", e.Text, e.Start, e.End)
 		}
 	}
 	b.WriteString(pl.Original[pos:])
@@ -95,6 +103,39 @@ func checkMyBind(t *testing.T, o *Options, pl *Plan) {
 	if o.Managed == nil {
 		if again := planMySQL(pl.SQL, o); len(again.Calls) != 0 {
 			t.Fatalf("rendered %q still calls sequences", pl.SQL)
+		}
+	}
+}
+
+// checkMyImplicit runs Implicit on pl with a table whose first column is
+// a managed AUTO_INCREMENT, whatever the INSERT names, and checks the
+// derived plan like a Bind plan.
+func checkMyImplicit(t *testing.T, o *Options, pl *Plan) {
+	t.Helper()
+	p := NewPlanner(*o)
+	for _, zero := range []bool{false, true} {
+		q, err := p.Implicit(pl, func(n Name) (*Table, error) {
+			return &Table{Columns: []TableColumn{{Name: "id", Seq: n}, {Name: "a"}, {Name: "b"}}, ZeroGenerates: zero}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch q.Kind {
+		case Implicit:
+			checkMyBind(t, &Options{Dialect: MySQL, DefaultSchema: "x", Managed: func(Name) bool { return false }}, q)
+		case Refuse:
+			if q.Reason == "" {
+				t.Fatalf("Refuse without a reason")
+			}
+		default:
+			if q.SQL != pl.SQL {
+				t.Fatalf("%v plan from Implicit changes the SQL", q.Kind)
+			}
+		}
+		for _, n := range q.NullChecks {
+			if n < 1 || n > q.NumParams {
+				t.Fatalf("null check of parameter %d of %d", n, q.NumParams)
+			}
 		}
 	}
 }
