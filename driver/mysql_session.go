@@ -22,7 +22,18 @@ type mySession struct {
 // MariaDB returns NULL.
 func (s *mySession) eval(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) ([]any, error) {
 	out := make([]any, len(p.Calls))
+	var ids []int64 // the AUTO_INCREMENT values, consecutive
+	if p.Consecutive != "" {
+		var err error
+		if ids, err = s.consecutive(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	for i := range p.Calls {
+		if len(ids) > 0 && p.Calls[i].Key == p.Consecutive {
+			out[i], ids = ids[0], ids[1:]
+			continue
+		}
 		v, err := s.call(ctx, &p.Calls[i], args)
 		if err != nil {
 			return nil, err
@@ -30,6 +41,44 @@ func (s *mySession) eval(ctx context.Context, p *rewrite.Plan, args []driver.Nam
 		out[i] = v
 	}
 	return out, nil
+}
+
+// consecutiveTries bounds the draws for consecutive AUTO_INCREMENT values:
+// a draw is consecutive unless it straddles two blocks of the cache.
+const consecutiveTries = 3
+
+// consecutive draws the AUTO_INCREMENT values of an Implicit plan as one
+// run of consecutive values, as MariaDB gives the rows of an INSERT. A draw
+// that straddles two blocks is dropped (a gap) and drawn again.
+func (s *mySession) consecutive(ctx context.Context, p *rewrite.Plan) ([]int64, error) {
+	n := 0
+	var seq rewrite.Name
+	for i := range p.Calls {
+		if p.Calls[i].Key == p.Consecutive {
+			n, seq = n+1, p.Calls[i].Seq
+		}
+	}
+	for range consecutiveTries {
+		vals, err := s.cache.NextN(ctx, p.Consecutive, n)
+		if err != nil {
+			return nil, mySeqErr(seq, err)
+		}
+		if evenlySpaced(vals) {
+			return vals, nil
+		}
+	}
+	return nil, myErr(erNotSupported, "42000", fmt.Sprintf(
+		"seqshim: could not give the %d rows of this INSERT into %s consecutive ids from one block of the cache (clients compute each row's id from LAST_INSERT_ID()): insert fewer rows per statement or raise seqshim.block_size above %d",
+		n, seq.Key(), n), nil)
+}
+
+func evenlySpaced(v []int64) bool {
+	for i := 2; i < len(v); i++ {
+		if v[i]-v[i-1] != v[1]-v[0] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *mySession) call(ctx context.Context, call *rewrite.Call, args []driver.NamedValue) (any, error) {

@@ -387,5 +387,5 @@ func renderImplicit(p *Plan, toks []myToken, adds []autoEdit, t *myTable) *Plan 
 	}
 	b.WriteString(p.Original[pos:])
 	return &Plan{Kind: Implicit, Original: p.Original, SQL: b.String(), Calls: calls, NumParams: p.NumParams, edits: out,
-		Facts: p.Facts, myIns: p.myIns}
+		Facts: p.Facts, myIns: p.myIns, Consecutive: t.Key}
 }

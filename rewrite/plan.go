@@ -159,4 +159,9 @@ type Plan struct {
 	// database generate the value itself, so the driver refuses such an
 	// execution.
 	NullChecks []int
+	// Consecutive, in a MySQL-dialect plan derived by Implicit, is the
+	// store key of the AUTO_INCREMENT whose calls must get consecutive
+	// values, as MariaDB gives the rows of one INSERT: clients such as GORM
+	// compute each row's id from the first.
+	Consecutive string
 }
