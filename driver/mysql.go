@@ -2,6 +2,7 @@ package driver
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 
@@ -104,4 +105,22 @@ func mySeqErr(seq rewrite.Name, err error) error {
 
 func myRefused(p *rewrite.Plan) error {
 	return myErr(erNotSupported, "42000", "seqshim: "+p.Reason, nil)
+}
+
+// NewMySQLConnector is NewConnector for MariaDB and MySQL: it wraps a
+// go-sql-driver/mysql connector, such as mysql.NewConnector(mcfg), so that
+// sql.OpenDB works. cfg is used as given, without the environment; its
+// Schema names the database of unqualified sequence names (there is no
+// DSN to take it from). The cache of cfg's store is the one both drivers
+// share in the process.
+func NewMySQLConnector(base driver.Connector, cfg Config) (driver.Connector, error) {
+	if cfg.Schema == "" {
+		return nil, &ConfigError{Key: "seqshim.schema", Source: "Config", Accepted: "a database name",
+			Err: errors.New("NewMySQLConnector needs Config.Schema: the database of unqualified names")}
+	}
+	cfg, err := cfg.resolve(nil, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return nil, err
+	}
+	return seqshimMySQL.connector(base, cfg)
 }

@@ -92,7 +92,7 @@ func (c *myConn) ExecContext(ctx context.Context, query string, args []driver.Na
 		if _, err := c.sess.local(ctx, p, args); err != nil {
 			return nil, err
 		}
-		return driver.RowsAffected(0), nil
+		return localResult{}, nil
 	case rewrite.Bind, rewrite.Implicit:
 		// go-sql-driver/mysql sends arguments only in prepared statements
 		// (unless it interpolates): database/sql prepares, then executes
@@ -218,7 +218,7 @@ func (s *myStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dri
 		if _, err := s.c.sess.local(ctx, s.p, args); err != nil {
 			return nil, err
 		}
-		return driver.RowsAffected(0), nil
+		return localResult{}, nil
 	}
 	all, err := s.args(ctx, args)
 	if err != nil {
@@ -248,6 +248,13 @@ func (s *myStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (dr
 
 // CheckNamedValue defers to the base connection, as myConn does.
 func (s *myStmt) CheckNamedValue(nv *driver.NamedValue) error { return s.c.CheckNamedValue(nv) }
+
+// localResult is what go-sql-driver/mysql returns when a SELECT is
+// executed with Exec: no rows affected, insert id 0.
+type localResult struct{}
+
+func (localResult) LastInsertId() (int64, error) { return 0, nil }
+func (localResult) RowsAffected() (int64, error) { return 0, nil }
 
 // myRows is the one-row result of a statement answered in process, typed
 // as MariaDB types NEXTVAL's result: a nullable BIGINT.

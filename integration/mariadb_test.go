@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/seqshim/seqshim/driver"
 	"github.com/seqshim/seqshim/dynamo"
 	"github.com/seqshim/seqshim/internal/testenv"
 	"github.com/seqshim/seqshim/seqcache"
@@ -502,5 +503,71 @@ func TestMariaDBAutoIncrementConsecutive(t *testing.T) {
 	}
 	if n != goroutines*inserts*3 {
 		t.Fatalf("%d rows, want %d", n, goroutines*inserts*3)
+	}
+}
+
+// TestMariaDBExecLocal compares Exec of statements seqshim answers in
+// process with MariaDB's: the result (0 rows affected, insert id 0) and
+// the sequence's next value.
+func TestMariaDBExecLocal(t *testing.T) {
+	e := newMyEnv(t)
+	s := e.sequence("x")
+	for _, db := range []*sql.DB{e.shim, e.native} {
+		res, err := db.Exec("SELECT NEXTVAL(" + s + ")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err1 := res.RowsAffected()
+		id, err2 := res.LastInsertId()
+		if n != 0 || id != 0 || err1 != nil || err2 != nil {
+			t.Errorf("Exec: RowsAffected %d, %v; LastInsertId %d, %v; want 0, 0 as MariaDB", n, err1, id, err2)
+		}
+		var v int64
+		if err := db.QueryRow("SELECT NEXTVAL(" + s + ")").Scan(&v); err != nil || v != 2 {
+			t.Errorf("NEXTVAL after Exec = %d, %v; want 2", v, err)
+		}
+	}
+}
+
+// TestMariaDBNewConnector opens seqshim-mysql with sql.OpenDB over
+// go-sql-driver/mysql's connector; it shares the cache of the registered
+// drivers for the same store.
+func TestMariaDBNewConnector(t *testing.T) {
+	e := newMyEnv(t)
+	s := e.sequence("nc")
+	mcfg, err := mysql.ParseDSN(e.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := mysql.NewConnector(mcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := driver.DefaultConfig()
+	cfg.Store, cfg.Namespace, cfg.Schema, cfg.BlockSize = "dynamodb://"+table, e.ns, mcfg.DBName, 1
+	c, err := driver.NewMySQLConnector(base, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	var v int64
+	if err := db.QueryRow("SELECT NEXTVAL(" + s + ")").Scan(&v); err != nil || v != 1 {
+		t.Fatalf("NEXTVAL = %d, %v", v, err)
+	}
+	viaDB, err := driver.CacheOf(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaShim, err := driver.CacheOf(context.Background(), e.shim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if viaDB != viaShim {
+		t.Error("sql.OpenDB(NewMySQLConnector) and sql.Open(\"seqshim-mysql\") on one store have two caches")
+	}
+	cfg.Schema = ""
+	if _, err := driver.NewMySQLConnector(base, cfg); err == nil {
+		t.Error("NewMySQLConnector without Schema: no error")
 	}
 }
