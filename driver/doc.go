@@ -88,7 +88,8 @@
 // FOR s and SETVAL(s, n [, is_used]) with MariaDB's semantics (LASTVAL is
 // NULL before NEXTVAL; SETVAL moves forward only, through
 // seqcache.Cache.Advance, and returns NULL otherwise). Unqualified names
-// are in the DSN's database unless seqshim.schema says otherwise. Bind
+// are in the DSN's database unless seqshim.schema says otherwise, and in
+// the database a USE through the connection names after it. Bind
 // plans run as prepared statements, their values placed among the
 // caller's positional arguments. An INSERT into a table whose
 // AUTO_INCREMENT sequence (db.table) the store has gets its ids from the

@@ -113,14 +113,21 @@ func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), my: newMyCatalog(cfg.PlanCache), planner: rewrite.NewPlanner(rewrite.Options{
-		DefaultSchema:  cfg.Schema,
+	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), my: newMyCatalog(cfg.PlanCache),
+		planner: rewrite.NewPlanner(d.plannerOptions(cfg, cfg.Schema))}, nil
+}
+
+// plannerOptions are the planner's options for cfg, with unqualified names
+// in schema.
+func (d *Driver) plannerOptions(cfg Config, schema string) rewrite.Options {
+	return rewrite.Options{
+		DefaultSchema:  schema,
 		Oracle:         cfg.Oracle,
 		NoNextValueFor: !cfg.NextValueFor,
 		Managed:        func(n rewrite.Name) bool { return cfg.managed(n.Key()) },
 		CacheSize:      cfg.PlanCache,
 		Dialect:        d.dialect,
-	})}, nil
+	}
 }
 
 // registry returns the driver that holds the caches d uses.

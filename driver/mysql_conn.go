@@ -21,6 +21,9 @@ type myConn struct {
 	// zeroGen caches whether 0 generates an AUTO_INCREMENT value under the
 	// session's sql_mode; modeKnown is false until read and after a SET.
 	zeroGen, modeKnown bool
+	// db is the database a USE moved the session to ("" before any): the
+	// database of unqualified names.
+	db string
 }
 
 func newMyConn(c *Connector, inner driver.Conn) *myConn {

@@ -33,20 +33,48 @@ type myTable struct {
 
 type myPlanKey struct {
 	sql  string
-	zero bool // the session's 0 generates a value
+	db   string // the session's database after USE, "" before
+	zero bool   // the session's 0 generates a value
 }
 
 // myCatalog caches, for every connection of a Connector, the tables and
 // the plans derived from INSERTs on them.
 type myCatalog struct {
-	mu     sync.RWMutex
-	tables map[string]*myTable
-	plans  map[myPlanKey]*rewrite.Plan
-	limit  int
+	mu       sync.RWMutex
+	tables   map[string]*myTable
+	plans    map[myPlanKey]*rewrite.Plan
+	planners map[string]*rewrite.Planner // by database, for sessions moved by USE
+	limit    int
 }
 
 func newMyCatalog(limit int) *myCatalog {
-	return &myCatalog{tables: make(map[string]*myTable), plans: make(map[myPlanKey]*rewrite.Plan), limit: limit}
+	return &myCatalog{tables: make(map[string]*myTable), plans: make(map[myPlanKey]*rewrite.Plan),
+		planners: make(map[string]*rewrite.Planner), limit: limit}
+}
+
+// planner returns the planner of the session: the Connector's, or after
+// USE another database one whose unqualified names are in that database.
+func (c *myConn) planner() *rewrite.Planner {
+	if c.db == "" || c.db == c.c.cfg.Schema {
+		return c.c.planner
+	}
+	m := c.c.my
+	m.mu.RLock()
+	p := m.planners[c.db]
+	m.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p = m.planners[c.db]; p == nil {
+		if len(m.planners) >= 64 {
+			clear(m.planners)
+		}
+		p = rewrite.NewPlanner(c.c.driver.plannerOptions(c.c.cfg, c.db))
+		m.planners[c.db] = p
+	}
+	return p
 }
 
 // forget drops the tables and derived plans, after DDL.
@@ -61,7 +89,8 @@ func (m *myCatalog) forget() {
 // or for an INSERT into a table whose AUTO_INCREMENT seqshim manages, the
 // plan rewrite derives from the table's description.
 func (c *myConn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
-	p := c.c.planner.Plan(query)
+	planner := c.planner()
+	p := planner.Plan(query)
 	if !p.NeedsTables() {
 		return p, nil
 	}
@@ -70,14 +99,14 @@ func (c *myConn) plan(ctx context.Context, query string) (*rewrite.Plan, error) 
 		return nil, err
 	}
 	m := c.c.my
-	key := myPlanKey{query, zero}
+	key := myPlanKey{query, c.db, zero}
 	m.mu.RLock()
 	d := m.plans[key]
 	m.mu.RUnlock()
 	if d != nil {
 		return d, nil
 	}
-	d, err = c.c.planner.Implicit(p, func(n rewrite.Name) (*rewrite.Table, error) {
+	d, err = planner.Implicit(p, func(n rewrite.Name) (*rewrite.Table, error) {
 		t, err := c.table(ctx, n)
 		if err != nil {
 			return nil, err
@@ -233,7 +262,11 @@ func (c *myConn) after(p *rewrite.Plan) {
 		case rewrite.CatalogChange:
 			c.c.my.forget()
 		case rewrite.Setting:
-			c.modeKnown = false
+			if f.Command == "USE" {
+				c.db = f.Value
+			} else {
+				c.modeKnown = false
+			}
 		}
 	}
 }

@@ -577,3 +577,59 @@ func TestMariaDBNewConnector(t *testing.T) {
 		t.Error("NewMySQLConnector without Schema: no error")
 	}
 }
+
+// TestMariaDBUse: after USE, unqualified names are in the new database, as
+// MariaDB resolves them, for sequence calls and for AUTO_INCREMENT tables.
+func TestMariaDBUse(t *testing.T) {
+	e := newMyEnv(t)
+	ctx := context.Background()
+	other := testenv.UniqueName("seqshim_db")
+	e.exec(e.native, "CREATE DATABASE "+other)
+	t.Cleanup(func() { e.native.Exec("DROP DATABASE IF EXISTS " + other) })
+	s := testenv.UniqueName("u")
+	for key, start := range map[string]int64{"test." + s: 1, other + "." + s: 500, other + ".t": 700} {
+		spec, err := seqcache.Define(key, seqcache.Start(start))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.Create(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.exec(e.native, "CREATE TABLE "+other+".t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	c, err := e.shim.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	next := func() int64 {
+		t.Helper()
+		var v int64
+		if err := c.QueryRowContext(ctx, "SELECT NEXTVAL("+s+")").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := next(); v != 1 {
+		t.Fatalf("before USE: %d, want 1 (test.%s)", v, s)
+	}
+	if _, err := c.ExecContext(ctx, "USE "+other); err != nil {
+		t.Fatal(err)
+	}
+	if v := next(); v != 500 {
+		t.Fatalf("after USE %s: %d, want 500 (%s.%s)", other, v, other, s)
+	}
+	res, err := c.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := res.LastInsertId(); id != 700 {
+		t.Fatalf("INSERT INTO t after USE: id %d, want 700 from %s.t", id, other)
+	}
+	if _, err := c.ExecContext(ctx, "USE test"); err != nil {
+		t.Fatal(err)
+	}
+	if v := next(); v != 2 {
+		t.Fatalf("after USE test: %d, want 2", v)
+	}
+}

@@ -217,8 +217,9 @@ func (a *myAnalyzer) plan() *Plan {
 
 // facts returns what the statements do that the driver acts on: a
 // catalog change (CREATE, ALTER, DROP, RENAME, TRUNCATE: a table's columns
-// or AUTO_INCREMENT may change) and a SET of sql_mode, which decides
-// whether 0 generates an AUTO_INCREMENT value.
+// or AUTO_INCREMENT may change), a SET of sql_mode, which decides whether
+// 0 generates an AUTO_INCREMENT value, and USE db (Command USE, Object
+// database, Value the database), which moves unqualified names.
 func (a *myAnalyzer) facts(stmts [][2]int) []Fact {
 	var out []Fact
 	for k, st := range stmts {
@@ -233,6 +234,11 @@ func (a *myAnalyzer) facts(stmts [][2]int) []Fact {
 				f.Object = strings.ToUpper(a.toks[lo+1].text)
 			}
 			out = append(out, f)
+		case "USE":
+			if lo+2 == hi && a.isName(lo+1, hi) {
+				out = append(out, Fact{Kind: Setting, Statement: k, Command: "USE", Object: "database",
+					Value: a.toks[lo+1].text, Constant: true})
+			}
 		case "SET":
 			for i := lo + 1; i < hi; i++ {
 				if t := &a.toks[i]; t.kind == myWord && strings.HasSuffix(strings.ToLower(t.text), "sql_mode") {
@@ -386,7 +392,7 @@ func (a *myAnalyzer) valueFor(i int, cs *myCallSite) bool {
 		return false
 	}
 	lo, hi := i+3, i+4
-	if !a.isName(lo, n) {
+	if !a.isName(lo, n) && !a.doubleQuoted(lo, n) {
 		return false // the server's syntax error
 	}
 	if hi+1 < n && toks[hi].kind == myDot && a.isName(hi+1, n) {
@@ -399,6 +405,11 @@ func (a *myAnalyzer) valueFor(i int, cs *myCallSite) bool {
 	return a.name(cs, lo, hi)
 }
 
+// doubleQuoted reports whether token i (< hi) is a "..." string.
+func (a *myAnalyzer) doubleQuoted(i, hi int) bool {
+	return i < hi && a.toks[i].kind == myString && a.src[a.toks[i].start] == '"'
+}
+
 // name reads the sequence name toks[lo:hi]: s, db.s, `s`, `db`.`s`.
 func (a *myAnalyzer) name(cs *myCallSite, lo, hi int) bool {
 	toks := a.toks
@@ -407,6 +418,11 @@ func (a *myAnalyzer) name(cs *myCallSite, lo, hi int) bool {
 		cs.seq = Name{Schema: a.opts.DefaultSchema, Name: toks[lo].text}
 	case hi == lo+3 && a.isName(lo, hi) && toks[lo+1].kind == myDot && a.isName(lo+2, hi):
 		cs.seq = Name{Schema: toks[lo].text, Name: toks[lo+2].text}
+	case hi == lo+1 && a.doubleQuoted(lo, hi):
+		// An identifier under sql_mode ANSI_QUOTES (a syntax error
+		// otherwise): never leave it to the server's own sequence.
+		cs.bad = a.text(cs) + ` names the sequence in double quotes, an identifier only under sql_mode ANSI_QUOTES, which seqshim does not read: write the name bare or in backticks`
+		return true
 	case hi > lo && (toks[lo].kind == myWord || toks[lo].kind == myQIdent || toks[lo].kind == myParam):
 		cs.bad = a.text(cs) + " takes the sequence name from an expression or a parameter; seqshim needs the name in the SQL text: write NEXTVAL(db.name)"
 		return true

@@ -38,6 +38,7 @@ func TestDescribeMySQL(t *testing.T) {
 		{"SET SESSION sql_mode = ''", []Fact{{Kind: Setting, Command: "SET", Object: "sql_mode"}}},
 		{"set @@session.sql_mode := 'x'", []Fact{{Kind: Setting, Command: "SET", Object: "sql_mode"}}},
 		{"SET @x = 1", nil},
+		{"USE `other db`", []Fact{{Kind: Setting, Command: "USE", Object: "database", Value: "other db", Constant: true}}},
 		{"select 1", nil},
 	} {
 		if pl := p.Plan(c.sql); !reflect.DeepEqual(pl.Facts, c.want) || pl.myIns != nil {

@@ -96,6 +96,8 @@ func TestMySQLPlan(t *testing.T) {
 		{sql: "SELECT nextval(s); SELECT 1", kind: Refuse, reason: "one statement"},
 		{sql: "SELECT /*! nextval(s) */", kind: Refuse, reason: "executable comment"},
 		{sql: "SELECT 1abc, nextval(s)", kind: Refuse, reason: "cannot read"},
+		{sql: `SELECT NEXTVAL("s")`, kind: Refuse, reason: "ANSI_QUOTES"},
+		{sql: `INSERT INTO t VALUES (NEXT VALUE FOR "s")`, kind: Refuse, reason: "ANSI_QUOTES"},
 		{sql: "EXPLAIN SELECT nextval(s)", kind: Refuse, reason: "EXPLAIN statements"},
 		// Pass: no call, a stored default, not a call, a syntax error.
 		{sql: "SELECT nextval FROM t", kind: Pass},
