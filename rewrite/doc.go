@@ -188,7 +188,10 @@
 // its name; Refuse per row (SELECT ... FROM, UPDATE, DELETE, INSERT ...
 // SELECT ... FROM, ON DUPLICATE KEY UPDATE of several rows). DDL stores its
 // expressions: Pass. Facts are CatalogChange (CREATE, ALTER, DROP, RENAME,
-// TRUNCATE) and Setting for a SET of sql_mode. [Planner.Implicit] gives a
+// TRUNCATE), Setting for a SET of sql_mode, and Setting with Command USE
+// (Value: the database, where unqualified names then are). A sequence
+// named in double quotes, an identifier only under sql_mode ANSI_QUOTES,
+// is refused. [Planner.Implicit] gives a
 // managed AUTO_INCREMENT column (the TableColumn whose Seq is managed) its
 // values: added where the INSERT leaves it out, NULL, DEFAULT and (with
 // Table.ZeroGenerates) 0 replaced, the first value written LAST_INSERT_ID(?)
