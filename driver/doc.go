@@ -99,6 +99,8 @@
 // LAST_INSERT_ID(?) so that Result.LastInsertId and LAST_INSERT_ID() are
 // what MariaDB would report. Errors are *MySQLError values that errors.As
 // turns into *mysql.MySQLError with MariaDB's numbers and SQLSTATEs (4091
-// unknown sequence, 4084 run out, 1235 refused, 1105 store failure). There
-// is no lazy import: run `seqshim import -mysql-dsn` first.
+// unknown sequence, 4089 not a sequence, 4084 run out, 1235 refused, 1105
+// store failure). The lazy import covers MariaDB sequences
+// (migrate.MySQLImportSequence); an AUTO_INCREMENT table is managed once
+// `seqshim import -mysql-dsn` has put it in the store.
 package driver

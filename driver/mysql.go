@@ -1,12 +1,15 @@
 package driver
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -23,8 +26,7 @@ func init() {
 // newMySQL returns the MySQL-dialect driver, sharing the caches of pg.
 func newMySQL(pg *Driver) *Driver {
 	cfg := DefaultConfig()
-	cfg.Schema = ""        // the DSN's database
-	cfg.LazyImport = false // migrate's lazy import reads PostgreSQL's catalog
+	cfg.Schema = "" // the DSN's database
 	d := New(mysql.MySQLDriver{}, cfg)
 	d.dialect, d.caches = rewrite.MySQL, pg
 	return d
@@ -62,6 +64,7 @@ func (d *Driver) dialectConfig(cfg Config, dsn string) (Config, error) {
 // MariaDB's error numbers and SQLSTATEs for what seqshim answers.
 const (
 	erUnknownSequence = 4091 // ER_UNKNOWN_SEQUENCES, 42S02
+	erNotSequence     = 4089 // ER_NOT_SEQUENCE, 42S02
 	erSequenceRunOut  = 4084 // ER_SEQUENCE_RUN_OUT, HY000
 	erNotSupported    = 1235 // ER_NOT_SUPPORTED_YET, 42000
 	erWrongArguments  = 1210 // ER_WRONG_ARGUMENTS, HY000
@@ -94,6 +97,9 @@ func myErr(number uint16, state, msg string, cause error) *MySQLError {
 
 // mySeqErr turns a store or cache error about seq into MariaDB's error.
 func mySeqErr(seq rewrite.Name, err error) error {
+	if errors.Is(err, migrate.ErrNotSequence) {
+		return myErr(erNotSequence, "42S02", fmt.Sprintf("'%s' is not a SEQUENCE", seq.Key()), err)
+	}
 	switch seqcache.CodeOf(err) {
 	case seqcache.CodeUndefinedTable:
 		return myErr(erUnknownSequence, "42S02", fmt.Sprintf("Unknown SEQUENCE: '%s'", seq.Name), err)
@@ -101,6 +107,17 @@ func mySeqErr(seq rewrite.Name, err error) error {
 		return myErr(erSequenceRunOut, "HY000", fmt.Sprintf("Sequence '%s' has run out", seq.Key()), err)
 	}
 	return myErr(erUnknown, "HY000", fmt.Sprintf("seqshim: sequence store failed for '%s': %v", seq.Key(), err), err)
+}
+
+// myLazyImport imports the MariaDB sequence with store key from the
+// database, on connections of its own (the caller's may be inside a
+// transaction): the driver's lazy import, as for PostgreSQL.
+func (c *Connector) myLazyImport(ctx context.Context, key string) error {
+	_, err := migrate.MySQLImportSequence(ctx, c.metaDB(), c.shared.store, key, migrate.Options{
+		Gap:    c.cfg.ImportGap,
+		Logger: slog.Default(),
+	})
+	return err
 }
 
 func myRefused(p *rewrite.Plan) error {

@@ -27,7 +27,11 @@ type myConn struct {
 }
 
 func newMyConn(c *Connector, inner driver.Conn) *myConn {
-	return &myConn{c: c, inner: inner, sess: mySession{cache: c.shared.cache}}
+	cn := &myConn{c: c, inner: inner, sess: mySession{cache: c.shared.cache}}
+	if c.cfg.LazyImport {
+		cn.sess.lazyImport = c.myLazyImport
+	}
+	return cn
 }
 
 var (

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -16,6 +17,38 @@ import (
 type mySession struct {
 	cache *seqcache.Cache
 	last  map[string]int64
+	// lazyImport, when set, imports a sequence the store lacks from
+	// MariaDB.
+	lazyImport func(ctx context.Context, key string) error
+}
+
+// importMissing runs the lazy import when err says the store lacks the
+// sequence, and reports whether the call can be tried again; a failed
+// import is returned, unless MariaDB lacks the sequence too.
+func (s *mySession) importMissing(ctx context.Context, key string, err error) (retry bool, ierr error) {
+	if s.lazyImport == nil || !errors.Is(err, seqcache.ErrUnknownSequence) {
+		return false, nil
+	}
+	ierr = s.lazyImport(ctx, key)
+	if errors.Is(ierr, seqcache.ErrUnknownSequence) {
+		return false, nil
+	}
+	if ierr != nil {
+		return false, fmt.Errorf("seqshim: importing sequence %s from MariaDB: %w", key, ierr)
+	}
+	return true, nil
+}
+
+// withImport runs f, and again after a lazy import of key when the store
+// lacks it.
+func (s *mySession) withImport(ctx context.Context, key string, f func() error) error {
+	err := f()
+	if retry, ierr := s.importMissing(ctx, key, err); retry {
+		err = f()
+	} else if ierr != nil {
+		err = ierr
+	}
+	return err
 }
 
 // eval evaluates the plan's calls in order: int64 values, or nil where
@@ -94,7 +127,11 @@ func (s *mySession) call(ctx context.Context, call *rewrite.Call, args []driver.
 }
 
 func (s *mySession) nextval(ctx context.Context, call *rewrite.Call) (any, error) {
-	v, err := s.cache.Next(ctx, call.Key)
+	var v int64
+	err := s.withImport(ctx, call.Key, func() (err error) {
+		v, err = s.cache.Next(ctx, call.Key)
+		return err
+	})
 	if err != nil {
 		// MariaDB forgets LASTVAL of a sequence that has run out.
 		delete(s.last, call.Key)
@@ -113,7 +150,11 @@ func (s *mySession) lastval(ctx context.Context, call *rewrite.Call) (any, error
 	if v, ok := s.last[call.Key]; ok {
 		return v, nil
 	}
-	if _, err := s.cache.Get(ctx, call.Key); err != nil {
+	err := s.withImport(ctx, call.Key, func() error {
+		_, err := s.cache.Get(ctx, call.Key)
+		return err
+	})
+	if err != nil {
 		return nil, mySeqErr(call.Seq, err)
 	}
 	return nil, nil
@@ -131,7 +172,11 @@ func (s *mySession) setval(ctx context.Context, call *rewrite.Call, args []drive
 	if err != nil {
 		return nil, err
 	}
-	moved, err := s.cache.Advance(ctx, call.Key, v, used)
+	var moved bool
+	err = s.withImport(ctx, call.Key, func() (err error) {
+		moved, err = s.cache.Advance(ctx, call.Key, v, used)
+		return err
+	})
 	if err != nil {
 		return nil, mySeqErr(call.Seq, err)
 	}

@@ -633,3 +633,42 @@ func TestMariaDBUse(t *testing.T) {
 		t.Fatalf("after USE test: %d, want 2", v)
 	}
 }
+
+// TestMariaDBLazyImport: a MariaDB sequence the store lacks is imported on
+// its first NEXTVAL (store past next_not_cached_value by the gap, MariaDB
+// capped below), as on PostgreSQL; the name of a table is MariaDB's 4089
+// and is not imported.
+func TestMariaDBLazyImport(t *testing.T) {
+	e := newMyEnv(t, "seqshim.import_gap=100")
+	s, tbl := testenv.UniqueName("lz"), testenv.UniqueName("lt")
+	e.exec(e.native, "CREATE SEQUENCE "+s+" CACHE 1")
+	e.exec(e.native, "CREATE TABLE "+tbl+" (id INT AUTO_INCREMENT PRIMARY KEY)")
+	t.Cleanup(func() { e.native.Exec("DROP SEQUENCE IF EXISTS " + s); e.native.Exec("DROP TABLE IF EXISTS " + tbl) })
+	e.exec(e.native, "DO NEXTVAL("+s+"), NEXTVAL("+s+")")
+	var v int64
+	if err := e.shim.QueryRow("SELECT NEXTVAL(" + s + ")").Scan(&v); err != nil || v != 102 {
+		t.Fatalf("first NEXTVAL through seqshim = %d, %v; want 102 (last value 2 + gap 100)", v, err)
+	}
+	var max int64
+	if err := e.native.QueryRow("SELECT maximum_value FROM " + s).Scan(&max); err != nil || max != 101 {
+		t.Fatalf("MariaDB's cap: %d, %v; want 101", max, err)
+	}
+	ctx := context.Background()
+	nc, err := e.native.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sc, err := e.shim.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	q := "SELECT NEXTVAL(" + tbl + ")"
+	if got, want := ask(t, sc, q), ask(t, nc, q); !reflect.DeepEqual(got, want) || !strings.HasPrefix(want.Err, "4089 ") {
+		t.Errorf("%s\n  seqshim: %v\n  MariaDB: %v", q, got, want)
+	}
+	if _, err := e.store.Get(ctx, "test."+tbl); err == nil {
+		t.Errorf("NEXTVAL of a table imported it")
+	}
+}

@@ -345,6 +345,27 @@ func mysqlImportOne(ctx context.Context, db *sql.DB, store seqcache.Store, key s
 	return st, nil
 }
 
+// ErrNotSequence: MySQLImportSequence was given the name of a table.
+var ErrNotSequence = errors.New("not a SEQUENCE")
+
+// MySQLImportSequence imports the MariaDB sequence key ("db.name") as
+// MySQLImport does, and nothing else: it is the driver's lazy import. A
+// name the database lacks is seqcache's UnknownSequence error; the name of
+// a table (whose AUTO_INCREMENT only `seqshim import` takes) is
+// ErrNotSequence.
+func MySQLImportSequence(ctx context.Context, db *sql.DB, store seqcache.Store, key string, opts Options) (Step, error) {
+	schema, _, _ := strings.Cut(key, ".")
+	opts.Schema, opts.Only = schema, []string{key}
+	objs, err := mysqlSelect(ctx, db, opts)
+	if err == nil && objs[0].table {
+		err = fmt.Errorf("%s: %w", key, ErrNotSequence)
+	}
+	if err != nil {
+		return Step{Key: key, Action: ActionFail, Err: err}, err
+	}
+	return mysqlImportOne(ctx, db, store, key, opts)
+}
+
 // mysqlLock takes the migration lock of key on a connection of its own.
 func mysqlLock(ctx context.Context, db *sql.DB, key string, opts Options) (*sql.Conn, func(), error) {
 	conn, err := db.Conn(ctx)
