@@ -69,14 +69,30 @@ func (e *myEnv) sequence(prefix string, opts ...seqcache.Option) string {
 	if spec.Cycle {
 		cycle = "CYCLE"
 	}
-	e.exec(e.native, fmt.Sprintf("CREATE SEQUENCE %s START WITH %d INCREMENT BY %d MINVALUE %d MAXVALUE %d CACHE 1 %s",
-		name, spec.Start, spec.Increment, max(spec.MinValue, -9223372036854775807), min(spec.MaxValue, 9223372036854775806), cycle))
+	e.exec(e.native, fmt.Sprintf("CREATE SEQUENCE %s START WITH %d INCREMENT BY %d MINVALUE %d MAXVALUE %d CACHE %d %s",
+		name, spec.Start, spec.Increment, max(spec.MinValue, -9223372036854775807), min(spec.MaxValue, 9223372036854775806), spec.Cache, cycle))
 	e.t.Cleanup(func() { e.native.Exec("DROP SEQUENCE IF EXISTS " + name) })
 	if err := e.store.Create(context.Background(), spec); err != nil {
 		e.t.Fatal(err)
 	}
 	return name
 }
+
+// storeSequence creates the store's sequence key with PostgreSQL's
+// defaults (start 1), as `seqshim import` with an exact handover would.
+func (e *myEnv) storeSequence(key string, opts ...seqcache.Option) {
+	e.t.Helper()
+	spec, err := seqcache.Define(key, opts...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.store.Create(context.Background(), spec); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// seqcacheCache is the option list of a sequence with CACHE n.
+func seqcacheCache(n int64) []seqcache.Option { return []seqcache.Option{seqcache.CacheSize(n)} }
 
 // spec returns the store's definition of the test sequence name.
 func (e *myEnv) spec(name string) seqcache.Spec {
