@@ -47,7 +47,8 @@ type Config struct {
 	// PostgreSQL on its first use (see package migrate), capping the
 	// database's own sequence ImportGap values further on.
 	LazyImport bool
-	// ImportGap is the values left to instances still on native sequences.
+	// ImportGap is the values left to instances still on native sequences;
+	// 0 is an exact handover (see migrate.ExactHandover).
 	ImportGap int64
 }
 
@@ -108,9 +109,9 @@ var keys = []key{
 		return nil
 	}},
 	{"lazy_import", "true or false", boolKey(func(c *Config) *bool { return &c.LazyImport })},
-	{"import_gap", "an integer from 1 to 1000000000000", func(c *Config, v string) error {
+	{"import_gap", "0 (exact handover) or an integer up to 1000000000000", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 || n > 1_000_000_000_000 {
+		if err != nil || n < 0 || n > 1_000_000_000_000 {
 			return fmt.Errorf("bad number %q", v)
 		}
 		c.ImportGap = n
@@ -236,3 +237,7 @@ func (c Config) check() error {
 func (c *Config) managed(key string) bool {
 	return selector.Selector{Schema: c.Schema, Allow: c.Allow, Deny: c.Deny}.Match(key)
 }
+
+// selective reports whether allow or deny patterns are set: without them
+// seqshim manages every sequence.
+func (c *Config) selective() bool { return len(c.Allow) > 0 || len(c.Deny) > 0 }

@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -19,12 +18,18 @@ type conn struct {
 	c     *Connector
 	inner driver.Conn
 	sess  session
+	names names // what it knows of its search_path and role
+	// created are the store keys of sequences created again in PostgreSQL
+	// in the current transaction: capped when it commits.
+	created []string
 }
 
 func newConn(c *Connector, inner driver.Conn) *conn {
-	cn := &conn{c: c, inner: inner, sess: session{cache: c.shared.cache, schema: c.cfg.Schema}}
+	cn := &conn{c: c, inner: inner, sess: session{cache: c.shared.cache}}
+	cn.sess.resolve, cn.sess.native = cn.resolveSequence, cn.native
 	if c.cfg.LazyImport {
 		cn.sess.lazyImport = c.lazyImport
+		cn.sess.inDatabase = cn.inDatabase
 	}
 	return cn
 }
@@ -66,23 +71,72 @@ func (c *conn) plan(ctx context.Context, query string) (*rewrite.Plan, error) {
 // local answers a Local plan in process, unless the connection's
 // transaction has failed: PostgreSQL then refuses every command.
 func (c *conn) local(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Rows, error) {
-	if pc, ok := c.inner.(interface{ Conn() *pgx.Conn }); ok && pc.Conn().PgConn().TxStatus() == 'E' {
-		return nil, pgErr(codeInFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block", "", nil)
+	if left, err := c.localLeft(ctx, p, args); err != nil || left {
+		if err != nil {
+			return nil, err
+		}
+		return c.queryInner(ctx, p.Original, args)
 	}
 	return c.sess.local(ctx, p, args)
 }
 
+// localExec answers a Local plan executed with Exec.
+func (c *conn) localExec(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (driver.Result, error) {
+	if left, err := c.localLeft(ctx, p, args); err != nil || left {
+		if err != nil {
+			return nil, err
+		}
+		return c.execInner(ctx, p.Original, args)
+	}
+	if _, err := c.sess.local(ctx, p, args); err != nil {
+		return nil, err
+	}
+	return driver.RowsAffected(1), nil
+}
+
+// localLeft reports whether a Local plan's calls are all on sequences
+// seqshim leaves to PostgreSQL once resolved (a temporary sequence, one
+// allow/deny excludes): PostgreSQL then answers the statement as written.
+// In a failed transaction it fails as PostgreSQL would.
+func (c *conn) localLeft(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (bool, error) {
+	if c.txFailed() {
+		return false, errTxFailed
+	}
+	return c.leftToDatabase(ctx, p, args)
+}
+
 // executed acts on the facts of a plan the database has just executed,
 // with the error it returned: a statement that changes the catalog drops
-// the table descriptions (even when it failed: part of a string of
-// statements may have run), a successful DISCARD ALL or SEQUENCES forgets
-// currval and lastval.
-func (c *conn) executed(p *rewrite.Plan, err error) {
+// the table descriptions and the name resolutions (even when it failed:
+// part of a string of statements may have run), a successful DISCARD ALL
+// or SEQUENCES forgets currval and lastval, a setting of the search_path
+// or the role (or the end of a transaction that made one) makes the
+// connection ask for them again, and a managed sequence created again is
+// capped below the store's values once committed.
+func (c *conn) executed(ctx context.Context, p *rewrite.Plan, err error) {
+	if p.Facts == nil {
+		return
+	}
 	if changesCatalog(p) {
 		c.c.catalog.forget()
+		c.c.resolver.forget()
 	}
 	if err == nil && discardsSequences(p) {
 		c.sess.reset()
+	}
+	inTx := c.inTx()
+	c.names.executed(p, inTx)
+	if err == nil {
+		c.created = append(c.created, c.createdAgain(ctx, p)...)
+	}
+	switch lastTxEnd(p) {
+	case "ROLLBACK":
+		c.created = nil
+	case "COMMIT":
+		c.recapCreated(ctx)
+	}
+	if !inTx {
+		c.recapCreated(ctx)
 	}
 }
 
@@ -151,13 +205,49 @@ func (c *conn) Begin() (driver.Tx, error) {
 // transaction rolls back, as in PostgreSQL.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if bt, ok := c.inner.(driver.ConnBeginTx); ok {
-		return bt.BeginTx(ctx, opts)
+		t, err := bt.BeginTx(ctx, opts)
+		return c.wrapTx(t, err)
 	}
 	if opts.Isolation != 0 || opts.ReadOnly {
 		return nil, errors.New("seqshim: the base driver does not support transaction options")
 	}
 	//lint:ignore SA1019 the base driver has nothing else
-	return c.inner.Begin()
+	return c.wrapTx(c.inner.Begin())
+}
+
+// wrapTx makes the end of a transaction forget the search_path a SET
+// inside it may have changed.
+func (c *conn) wrapTx(t driver.Tx, err error) (driver.Tx, error) {
+	if err != nil {
+		return nil, err
+	}
+	return tx{Tx: t, c: c}, nil
+}
+
+// tx is the base driver's transaction; its end acts as COMMIT and ROLLBACK
+// sent as statements do: the search_path a SET inside it changed is
+// forgotten, and the sequences it created again are capped (or forgotten).
+type tx struct {
+	driver.Tx
+	c *conn
+}
+
+func (t tx) Commit() error {
+	err := t.Tx.Commit()
+	t.c.names.txEnded(false)
+	if len(t.c.created) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), recapTimeout)
+		defer cancel()
+		t.c.recapCreated(ctx)
+	}
+	return err
+}
+
+func (t tx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.c.names.txEnded(false)
+	t.c.created = nil
+	return err
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -169,18 +259,27 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	case rewrite.Refuse:
 		return nil, refused(p)
 	case rewrite.Local:
-		if _, err := c.local(ctx, p, args); err != nil {
-			return nil, err
-		}
-		return driver.RowsAffected(1), nil
+		return c.localExec(ctx, p, args)
 	}
-	all, err := c.sess.args(ctx, p, args)
+	query, all, err := c.bound(ctx, p, args)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.execInner(ctx, p.SQL, all)
-	c.executed(p, err)
+	res, err := c.execInner(ctx, query, all)
+	c.executed(ctx, p, err)
 	return res, err
+}
+
+// bound returns the text and arguments to send for a Pass, Bind or
+// Implicit plan: the plan's SQL with the values of its calls appended to
+// the arguments, or the statement as written when its calls all resolve
+// to sequences seqshim leaves to PostgreSQL.
+func (c *conn) bound(ctx context.Context, p *rewrite.Plan, args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	if left, err := c.leftToDatabase(ctx, p, args); err != nil || left {
+		return p.Original, args, err
+	}
+	all, err := c.sess.args(ctx, p, args)
+	return p.SQL, all, err
 }
 
 func (c *conn) execInner(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -201,12 +300,12 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	case rewrite.Local:
 		return c.local(ctx, p, args)
 	}
-	all, err := c.sess.args(ctx, p, args)
+	query, all, err := c.bound(ctx, p, args)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.queryInner(ctx, p.SQL, all)
-	c.executed(p, err)
+	rows, err := c.queryInner(ctx, query, all)
+	c.executed(ctx, p, err)
 	return rows, err
 }
 

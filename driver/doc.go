@@ -40,11 +40,34 @@
 // seen by the driver: give the column its values there, or it draws from
 // PostgreSQL's own (capped) sequence.
 //
+// # Names
+//
+// An unqualified sequence name, and the table of an INSERT whose serial
+// column the driver fills, resolve as 'name'::regclass does on the caller's
+// connection: in its effective search_path (DSN, role and database
+// defaults, SET, SET LOCAL, set_config, RESET, DISCARD ALL), pg_temp first,
+// "$user" expanded. The driver asks the server on that connection once per
+// distinct role, search_path and name, and keeps the answer per Connector
+// until a statement it runs changes the catalog; each connection keeps its
+// role and search_path as last reported and forgets them when a statement's
+// facts say they may have changed (a Setting, DISCARD ALL, the end of a
+// transaction that set them). A name on no schema of the path is 42P01; a
+// temporary sequence, or one allow/deny excludes, is PostgreSQL's: the
+// statement runs as written when it calls only such sequences, and
+// otherwise PostgreSQL evaluates their calls apart on the same connection.
+// seqshim.schema is the schema of a name PostgreSQL has nowhere: a sequence
+// only the store has.
+//
 // A managed sequence the store does not have is imported from PostgreSQL
 // on its first nextval or setval (package migrate): the store starts
 // import_gap values past the database's last value, and the database's
 // sequence is capped just below, so instances not yet on seqshim keep
-// drawing from a disjoint range.
+// drawing from a disjoint range; with import_gap=0 the handover is exact
+// (the store continues with the database's next value, the database's
+// sequence stops). An import that cannot be done fails the call with its
+// own SQLSTATE (42501, 55P03, 55000, 2200H), reason and fix; 08006 only
+// when the store cannot be reached. currval of a sequence not yet imported
+// is 55000, as PostgreSQL's before nextval.
 //
 // Values come from one seqcache.Cache per process and store, shared by
 // every connection and closed (its unused values given back) when the
@@ -64,7 +87,7 @@
 //	namespace       ""        key prefix: one table serves many databases
 //	block_size      1000      values per reservation when a sequence's CACHE is 1
 //	max_block_size  0         let hot sequences (a block used up within 1s) grow their block up to this
-//	schema          public    schema of unqualified sequence names
+//	schema          public    schema of an unqualified name PostgreSQL has nowhere (store-only sequences)
 //	oracle          false     recognise s.NEXTVAL and s.CURRVAL
 //	next_value_for  true      recognise NEXT VALUE FOR s
 //	allow           (all)     comma-separated patterns of managed sequences

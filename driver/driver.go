@@ -113,21 +113,30 @@ func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), my: newMyCatalog(cfg.PlanCache),
-		planner: rewrite.NewPlanner(d.plannerOptions(cfg, cfg.Schema))}, nil
+	c := &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), resolver: newResolver(cfg.PlanCache),
+		my: newMyCatalog(cfg.PlanCache)}
+	c.planner = rewrite.NewPlanner(c.plannerOptions(cfg.Schema))
+	return c, nil
 }
 
-// plannerOptions are the planner's options for cfg, with unqualified names
-// in schema.
-func (d *Driver) plannerOptions(cfg Config, schema string) rewrite.Options {
-	return rewrite.Options{
-		DefaultSchema:  schema,
-		Oracle:         cfg.Oracle,
-		NoNextValueFor: !cfg.NextValueFor,
-		Managed:        func(n rewrite.Name) bool { return cfg.managed(n.Key()) },
-		CacheSize:      cfg.PlanCache,
-		Dialect:        d.dialect,
+// plannerOptions are the planner's options. For PostgreSQL, unqualified
+// names stay unqualified: each connection resolves them in its
+// search_path when the statement runs. For MySQL they are in schema, the
+// session's database.
+func (c *Connector) plannerOptions(schema string) rewrite.Options {
+	o := rewrite.Options{
+		DefaultSchema:  rewrite.SearchPath,
+		Oracle:         c.cfg.Oracle,
+		NoNextValueFor: !c.cfg.NextValueFor,
+		Managed:        c.manages,
+		CacheSize:      c.cfg.PlanCache,
+		Dialect:        c.driver.dialect,
 	}
+	if c.driver.dialect == rewrite.MySQL {
+		o.DefaultSchema = schema
+		o.Managed = func(n rewrite.Name) bool { return c.cfg.managed(n.Key()) }
+	}
+	return o
 }
 
 // registry returns the driver that holds the caches d uses.
@@ -216,13 +225,14 @@ func openStore(cfg Config) (seqcache.Store, error) {
 // Connector is a driver.Connector whose connections answer sequence calls
 // from the shared cache. Closing it (sql.DB.Close does) releases the cache.
 type Connector struct {
-	base    driver.Connector
-	driver  *Driver
-	shared  *shared
-	cfg     Config
-	planner *rewrite.Planner
-	catalog *catalog
-	my      *myCatalog // the MySQL dialect's tables and derived plans
+	base     driver.Connector
+	driver   *Driver
+	shared   *shared
+	cfg      Config
+	planner  *rewrite.Planner
+	catalog  *catalog
+	resolver *resolver
+	my       *myCatalog // the MySQL dialect's tables and derived plans
 
 	importOnce sync.Once
 	importDB   *sql.DB // plain connections to the base driver, for lazy import
@@ -271,16 +281,30 @@ func (c *Connector) Cache() *seqcache.Cache { return c.shared.cache }
 // lazyImport imports the sequence with store key from PostgreSQL, on
 // connections of its own: the caller's may be inside a transaction.
 func (c *Connector) lazyImport(ctx context.Context, key string) error {
-	c.importOnce.Do(func() {
-		c.importDB = sql.OpenDB(unclosable{c.base})
-		c.importDB.SetMaxOpenConns(2)
-	})
-	_, err := migrate.ImportOne(ctx, c.importDB, c.shared.store, key, migrate.Options{
-		Gap:    c.cfg.ImportGap,
+	_, err := migrate.ImportOne(ctx, c.importer(), c.shared.store, key, migrate.Options{
+		Gap:    c.importGap(),
 		Schema: c.cfg.Schema,
 		Logger: slog.Default(),
 	})
 	return err
+}
+
+// importer returns the connections imports use: plain ones to the base
+// driver, since the caller's may be inside a transaction.
+func (c *Connector) importer() *sql.DB {
+	c.importOnce.Do(func() {
+		c.importDB = sql.OpenDB(unclosable{c.base})
+		c.importDB.SetMaxOpenConns(2)
+	})
+	return c.importDB
+}
+
+// importGap is seqshim.import_gap as migrate takes it.
+func (c *Connector) importGap() int64 {
+	if c.cfg.ImportGap == 0 {
+		return migrate.ExactHandover
+	}
+	return c.cfg.ImportGap
 }
 
 // unclosable keeps the import DB's Close from closing the base connector,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -39,6 +40,9 @@ func pgErr(code, msg, hint string, cause error) *Error {
 // PostgreSQL names it in messages: without schema) into PostgreSQL's error.
 // Errors that are not *seqcache.Error are store failures: 08006.
 func seqErr(rel string, err error) error {
+	if me := (*migrate.Error)(nil); errors.As(err, &me) {
+		return importErr(rel, me)
+	}
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) {
 		return err // PostgreSQL's own error, from a lazy import
 	}
@@ -85,4 +89,22 @@ func seqMessage(se *seqcache.Error, rel string) string {
 		}
 	}
 	return se.Message // names no sequence: canceled, closed, unreadable
+}
+
+// importErr is a lazy import that could not be done: its own SQLSTATE
+// (42501, 55P03, 55000, 2200H, ...), its reason and its fix, so that the
+// caller learns what the log says.
+func importErr(rel string, me *migrate.Error) error {
+	msg := fmt.Sprintf("seqshim: cannot import sequence %q from PostgreSQL: %s", rel, me.Reason)
+	detail := ""
+	if me.Err != nil {
+		detail = me.Err.Error()
+	}
+	if se := (*seqcache.Error)(nil); errors.As(me.Err, &se) && se.Code == me.Code {
+		// Nothing left to hand over: PostgreSQL's nextval says the same.
+		msg, detail = seqMessage(se, rel), "seqshim: "+me.Reason
+	}
+	e := pgErr(me.Code, msg, me.Fix, me)
+	e.PgErr.Detail = detail
+	return e
 }

@@ -2,8 +2,6 @@ package driver
 
 import (
 	"context"
-	"database/sql/driver"
-	"io"
 	"sync"
 
 	"github.com/seqshim/seqshim/rewrite"
@@ -21,12 +19,20 @@ import (
 type catalog struct {
 	mu     sync.RWMutex // read on every INSERT, written once per text and table
 	tables map[string]*rewrite.Table
-	plans  map[string]*rewrite.Plan // by SQL text; nil value: nothing to add
+	// plans are by SQL text, and by role and search_path too for a text
+	// whose tables are unqualified (onPath).
+	plans  map[planKey]*rewrite.Plan
+	onPath map[string]bool
 	limit  int
 }
 
+// planKey is a derived plan's SQL text, with the role and search_path its
+// unqualified tables were resolved with ("" when it has none).
+type planKey struct{ text, user, path string }
+
 func newCatalog(limit int) *catalog {
-	return &catalog{tables: make(map[string]*rewrite.Table), plans: make(map[string]*rewrite.Plan), limit: limit}
+	return &catalog{tables: make(map[string]*rewrite.Table), plans: make(map[planKey]*rewrite.Plan),
+		onPath: make(map[string]bool), limit: limit}
 }
 
 // forget drops everything, after DDL.
@@ -34,15 +40,49 @@ func (c *catalog) forget() {
 	c.mu.Lock()
 	clear(c.tables)
 	clear(c.plans)
+	clear(c.onPath)
+	c.mu.Unlock()
+}
+
+// plan returns the plan derived for key, and whether the text's plans
+// depend on the search_path.
+func (c *catalog) plan(key planKey) (p *rewrite.Plan, onPath, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.onPath[key.text] && key.path == "" && key.user == "" {
+		return nil, true, false
+	}
+	p, ok = c.plans[key]
+	return p, c.onPath[key.text], ok
+}
+
+func (c *catalog) keep(key planKey, p *rewrite.Plan) {
+	c.mu.Lock()
+	if len(c.plans) >= c.limit {
+		clear(c.plans) // bounded: the working set is rebuilt at once
+		clear(c.onPath)
+	}
+	c.plans[key] = p
+	if key.path != "" || key.user != "" {
+		c.onPath[key.text] = true
+	}
 	c.mu.Unlock()
 }
 
 // columnsQuery lists a table's columns with the sequence their default
 // draws from: pg_get_serial_sequence covers serial and identity columns,
 // the default expression covers DEFAULT nextval('s') on other sequences.
+// The sequence a default's nextval('s') names is also read from pg_depend,
+// qualified: pg_get_expr leaves it unqualified when it is visible in the
+// search_path of the connection that reads it.
 const columnsQuery = `SELECT a.attname, a.attidentity::text,
 	coalesce(pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname), ''),
-	coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+	coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
+	coalesce((SELECT format('%I.%I', sn.nspname, s.relname) FROM pg_depend dep
+		JOIN pg_class s ON s.oid = dep.refobjid AND s.relkind = 'S'
+		JOIN pg_namespace sn ON sn.oid = s.relnamespace
+		WHERE dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid AND dep.refclassid = 'pg_class'::regclass
+		LIMIT 1), '')
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -52,25 +92,46 @@ ORDER BY a.attnum`
 
 // implicit returns the plan to run for p, a plan that NeedsTables: p
 // itself, or the Implicit or Refuse plan rewrite derives from the tables
-// p writes to. The result is kept per SQL text until the catalog changes.
+// p writes to. An unqualified table resolves in the connection's
+// search_path, as PostgreSQL resolves it. The result is kept per SQL text
+// (and role and search_path, when a table is unqualified) until the
+// catalog changes; not when a table is temporary.
 func (c *conn) implicit(ctx context.Context, p *rewrite.Plan) (*rewrite.Plan, error) {
 	cat := c.c.catalog
-	cat.mu.RLock()
-	ip, ok := cat.plans[p.Original]
-	cat.mu.RUnlock()
+	key := planKey{text: p.Original}
+	ip, onPath, ok := cat.plan(key)
+	if onPath {
+		if err := c.knowPath(ctx); err != nil {
+			return nil, err
+		}
+		key.user, key.path = c.names.user, c.names.path
+		ip, _, ok = cat.plan(key)
+	}
 	if ok {
 		return ip, nil
 	}
-	ip, err := c.c.planner.Implicit(p, func(name rewrite.Name) (*rewrite.Table, error) { return c.table(ctx, name) })
-	if err != nil {
-		return nil, err
+	resolved, temp := false, false
+	ip, err := c.c.planner.Implicit(p, func(name rewrite.Name) (*rewrite.Table, error) {
+		if !name.Qualified() {
+			rel, err := c.resolve(ctx, name.Name)
+			if err != nil {
+				return nil, err
+			}
+			resolved, temp = true, temp || rel.temp
+			if rel.schema == "" {
+				return &rewrite.Table{}, nil // PostgreSQL reports it
+			}
+			name.Schema = rel.schema
+		}
+		return c.table(ctx, name)
+	})
+	if err != nil || temp {
+		return ip, err
 	}
-	cat.mu.Lock()
-	if len(cat.plans) >= cat.limit {
-		clear(cat.plans) // bounded: the working set is rebuilt at once
+	if resolved {
+		key.user, key.path = c.names.user, c.names.path
 	}
-	cat.plans[p.Original] = ip
-	cat.mu.Unlock()
+	cat.keep(key, ip)
 	return ip, nil
 }
 
@@ -96,27 +157,21 @@ func (c *conn) table(ctx context.Context, name rewrite.Name) (*rewrite.Table, er
 
 // readTable describes a table from the catalog.
 func (c *conn) readTable(ctx context.Context, name rewrite.Name) (*rewrite.Table, error) {
-	rows, err := c.queryInner(ctx, columnsQuery, []driver.NamedValue{
-		{Ordinal: 1, Value: name.Schema}, {Ordinal: 2, Value: name.Name}})
+	rows, err := c.internalQuery(ctx, columnsQuery, name.Schema, name.Name)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	t := &rewrite.Table{}
-	vals := make([]driver.Value, 4)
-	for {
-		if err := rows.Next(vals); err == io.EOF {
-			return t, nil
-		} else if err != nil {
-			return nil, err
-		}
-		t.Columns = append(t.Columns, c.c.tableColumn(asString(vals[0]), asString(vals[1]), asString(vals[2]), asString(vals[3])))
+	for _, r := range rows {
+		t.Columns = append(t.Columns, c.c.tableColumn(r[0], r[1], r[2], r[3], r[4]))
 	}
+	return t, nil
 }
 
 // tableColumn describes a column from its pg_attribute.attidentity, its
-// pg_get_serial_sequence and its default expression.
-func (c *Connector) tableColumn(name, identity, serialSeq, def string) rewrite.TableColumn {
+// pg_get_serial_sequence, its default expression and the sequence that
+// expression depends on.
+func (c *Connector) tableColumn(name, identity, serialSeq, def, defSeq string) rewrite.TableColumn {
 	col := rewrite.TableColumn{Name: name}
 	switch identity {
 	case "a":
@@ -128,19 +183,14 @@ func (c *Connector) tableColumn(name, identity, serialSeq, def string) rewrite.T
 	// through its default (a serial's sequence stays owned by the column
 	// after DROP DEFAULT).
 	if identity == "" {
-		col.Seq, _ = c.planner.DefaultSequence(def)
+		if seq, ok := c.planner.DefaultSequence(def); ok {
+			col.Seq = seq
+			if n, err := rewrite.ParseName(defSeq, c.cfg.Schema); err == nil && defSeq != "" {
+				col.Seq = n // qualified, whatever the reading connection's path
+			}
+		}
 	} else if n, err := rewrite.ParseName(serialSeq, c.cfg.Schema); err == nil {
 		col.Seq = n
 	}
 	return col
-}
-
-func asString(v driver.Value) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case []byte:
-		return string(v)
-	}
-	return ""
 }

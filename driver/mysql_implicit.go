@@ -71,7 +71,7 @@ func (c *myConn) planner() *rewrite.Planner {
 		if len(m.planners) >= 64 {
 			clear(m.planners)
 		}
-		p = rewrite.NewPlanner(c.c.driver.plannerOptions(c.c.cfg, c.db))
+		p = rewrite.NewPlanner(c.c.plannerOptions(c.db))
 		m.planners[c.db] = p
 	}
 	return p

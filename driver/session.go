@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/seqshim/seqshim/rewrite"
 	"github.com/seqshim/seqshim/seqcache"
@@ -15,18 +16,30 @@ import (
 // keeps it: the last value nextval returned per sequence (currval) and the
 // sequence nextval touched last (lastval).
 type session struct {
-	cache  *seqcache.Cache
-	schema string
+	cache *seqcache.Cache
 	// lazyImport, when set, imports a sequence the store lacks.
 	lazyImport func(ctx context.Context, key string) error
-	curr       map[string]int64
-	last       string // store key of the sequence nextval touched last; "" before
+	// resolve qualifies an unqualified name as regclass does on the
+	// connection; errLeftToDatabase when it is a sequence seqshim does not
+	// manage.
+	resolve func(ctx context.Context, name rewrite.Name) (rewrite.Name, string, error)
+	// inDatabase reports whether PostgreSQL has the sequence: currval of a
+	// sequence not yet imported is 55000, as PostgreSQL's, not 42P01.
+	inDatabase func(ctx context.Context, name rewrite.Name) (bool, error)
+	// native runs a sequence function on the connection, for sequences
+	// seqshim leaves to PostgreSQL.
+	native func(ctx context.Context, query string, args ...any) (int64, error)
+	curr   map[string]int64
+	last   string // store key of the sequence nextval touched last; "" before
+	// lastNative: the last nextval was PostgreSQL's (a statement on a
+	// sequence seqshim leaves to it ran as written): lastval is its.
+	lastNative bool
 }
 
 // reset forgets currval and lastval, as DISCARD SEQUENCES does.
 func (s *session) reset() {
 	clear(s.curr)
-	s.last = ""
+	s.last, s.lastNative = "", false
 }
 
 // eval evaluates the plan's calls in order and returns their values.
@@ -44,9 +57,15 @@ func (s *session) eval(ctx context.Context, p *rewrite.Plan, args []driver.Named
 // call evaluates one call.
 func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.NamedValue) (int64, error) {
 	if call.Func == rewrite.Lastval {
+		if s.lastNative {
+			return s.native(ctx, "SELECT pg_catalog.lastval()")
+		}
 		return s.lastval()
 	}
-	name, key, err := s.sequence(call, args)
+	name, key, err := s.sequence(ctx, call, args)
+	if errors.Is(err, errLeftToDatabase) {
+		return s.nativeCall(ctx, call, args, name)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -61,25 +80,75 @@ func (s *session) call(ctx context.Context, call *rewrite.Call, args []driver.Na
 	return 0, fmt.Errorf("seqshim: unknown sequence function %v", call.Func)
 }
 
+// nativeCall evaluates a call on a sequence seqshim leaves to PostgreSQL
+// (temporary, or excluded by allow/deny) in a statement that also calls
+// managed ones: PostgreSQL evaluates it, on this connection, as it would
+// have inside the statement.
+func (s *session) nativeCall(ctx context.Context, call *rewrite.Call, args []driver.NamedValue, name rewrite.Name) (int64, error) {
+	switch call.Func {
+	case rewrite.Nextval:
+		v, err := s.native(ctx, "SELECT pg_catalog.nextval($1::regclass)", name.String())
+		if err == nil {
+			s.lastNative = true
+		}
+		return v, err
+	case rewrite.Currval:
+		return s.native(ctx, "SELECT pg_catalog.currval($1::regclass)", name.String())
+	case rewrite.Setval:
+		v, err := intArg(call.Value, args)
+		if err != nil {
+			return 0, err
+		}
+		called, err := boolArg(call.IsCalled, args)
+		if err != nil {
+			return 0, err
+		}
+		return s.native(ctx, "SELECT pg_catalog.setval($1::regclass, $2, $3)", name.String(), v, called)
+	}
+	return 0, fmt.Errorf("seqshim: unknown sequence function %v", call.Func)
+}
+
 // sequence returns the call's sequence and its store key: its own, or the
-// one its name parameter names.
-func (s *session) sequence(call *rewrite.Call, args []driver.NamedValue) (rewrite.Name, string, error) {
-	if call.NameParam == 0 {
-		return call.Seq, call.Key, nil
+// one its name parameter names, resolved in the search_path when
+// unqualified. With errLeftToDatabase it returns the name as written.
+func (s *session) sequence(ctx context.Context, call *rewrite.Call, args []driver.NamedValue) (rewrite.Name, string, error) {
+	name, key := call.Seq, call.Key
+	if call.NameParam != 0 {
+		arg, err := argAt(args, call.NameParam)
+		if err != nil {
+			return rewrite.Name{}, "", err
+		}
+		str, ok := arg.(string)
+		if !ok {
+			return rewrite.Name{}, "", pgErr(codeDatatypeMismatch, fmt.Sprintf("seqshim: sequence name parameter $%d must be text, got %T", call.NameParam, arg), "", nil)
+		}
+		if name, err = rewrite.ParseName(str, rewrite.SearchPath); err != nil {
+			return rewrite.Name{}, "", pgErr(codeInvalidName, fmt.Sprintf("invalid name syntax: %q", str), "", err)
+		}
+		key = name.Key()
 	}
-	arg, err := argAt(args, call.NameParam)
-	if err != nil {
-		return rewrite.Name{}, "", err
+	if call.NameParam == 0 && name.Qualified() {
+		return name, key, keyError(name) // qualified, and managed, when planned
 	}
-	str, ok := arg.(string)
-	if !ok {
-		return rewrite.Name{}, "", pgErr(codeDatatypeMismatch, fmt.Sprintf("seqshim: sequence name parameter $%d must be text, got %T", call.NameParam, arg), "", nil)
+	resolved, key, err := s.resolve(ctx, name)
+	if errors.Is(err, errLeftToDatabase) {
+		return name, "", err
 	}
-	name, err := rewrite.ParseName(str, s.schema)
-	if err != nil {
-		return rewrite.Name{}, "", pgErr(codeInvalidName, fmt.Sprintf("invalid name syntax: %q", str), "", err)
+	if err == nil {
+		err = keyError(resolved)
 	}
-	return name, name.Key(), nil
+	return resolved, key, err
+}
+
+// keyError refuses a sequence whose schema name holds a dot: its store key
+// "schema.name" could be another sequence's ("a.b"."c" and "a"."b.c").
+func keyError(n rewrite.Name) error {
+	if strings.IndexByte(n.Schema, '.') < 0 {
+		return nil
+	}
+	return pgErr(codeFeatureNotSupported,
+		fmt.Sprintf("seqshim: sequence %s is in a schema whose name holds a dot, which its store key (schema.name) cannot tell apart from another", n),
+		"rename the schema, or leave the sequence to PostgreSQL with seqshim.deny", nil)
 }
 
 func (s *session) lastval() (int64, error) {
@@ -99,7 +168,7 @@ func (s *session) nextval(ctx context.Context, name rewrite.Name, key string) (i
 		return 0, seqErr(name.Name, err)
 	}
 	s.setCurr(key, v)
-	s.last = key
+	s.last, s.lastNative = key, false
 	return v, nil
 }
 
@@ -109,6 +178,14 @@ func (s *session) currval(ctx context.Context, name rewrite.Name, key string) (i
 		// PostgreSQL looks the relation up first: an unknown name is
 		// 42P01, a known one not yet used in this session 55000.
 		if _, err := s.cache.Get(ctx, key); err != nil {
+			if errors.Is(err, seqcache.ErrUnknownSequence) && s.inDatabase != nil {
+				// Not imported yet: PostgreSQL's answer is 55000 when it has it.
+				if ok, ierr := s.inDatabase(ctx, name); ierr != nil {
+					return 0, ierr
+				} else if ok {
+					return 0, seqErr(name.Name, seqcache.NotCalled(key))
+				}
+			}
 			return 0, seqErr(name.Name, err)
 		}
 		return 0, seqErr(name.Name, seqcache.NotCalled(key))

@@ -16,6 +16,7 @@ const (
 	codeDatatypeMismatch               = "42804" // a sequence name parameter that is not text
 	codeInvalidName                    = "42602" // a sequence name that does not parse
 	codeUndefinedTable                 = "42P01" // no such sequence
+	codeWrongObjectType                = "42809" // a relation that is not a sequence
 	codeDuplicateTable                 = "42P07" // the sequence exists
 	codeObjectNotInPrerequisiteState   = "55000" // currval or lastval before nextval
 	codeQueryCanceled                  = "57014" // the context was canceled

@@ -50,17 +50,14 @@ func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	if s.inner == nil {
-		if _, err := s.c.local(ctx, s.plan, args); err != nil {
-			return nil, err
-		}
-		return driver.RowsAffected(1), nil
+		return s.c.localExec(ctx, s.plan, args)
 	}
 	all, err := s.c.sess.args(ctx, s.plan, args)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.execInner(ctx, all)
-	s.c.executed(s.plan, err)
+	s.c.executed(ctx, s.plan, err)
 	return res, err
 }
 
@@ -85,7 +82,7 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 		return nil, err
 	}
 	rows, err := s.queryInner(ctx, all)
-	s.c.executed(s.plan, err)
+	s.c.executed(ctx, s.plan, err)
 	return rows, err
 }
 

@@ -14,7 +14,7 @@ import (
 
 // step is one statement of the differential script.
 type step struct {
-	mode string // "query" (default), "exec", "prepare" (prepared, run twice), "tx" (in a transaction, rolled back), "txfail" (in a failed transaction)
+	mode string // "query" (default), "exec", "prepare" (prepared, run twice), "tx" (in a transaction, rolled back), "txfail" (in a failed transaction), "commit" and "rollback" (each line of sql in one transaction that ends so)
 	sql  string
 	args []any
 }
@@ -124,6 +124,13 @@ func script(names map[string]string) []step {
 		step{sql: "SELECT nextval('{a}')"},
 		step{mode: "exec", sql: "/* pool reset */ Discard All"},
 		step{sql: "SELECT currval('{a}')"},
+		// Every constant spelling of the name argument.
+		step{sql: "SELECT nextval(CAST('{u}' AS regclass))"},
+		step{sql: "SELECT pg_catalog.nextval(regclass '{u}'), currval(CAST(CAST('{u}' AS text) AS pg_catalog.regclass))"},
+		step{sql: "SELECT nextval(text E'{u}'), nextval(U&'{u}'::name::regclass)"},
+		step{sql: "SELECT nextval(CAST($1 AS regclass))", args: []any{"{u}"}},
+		step{sql: "SELECT nextval('{u}'::name)"}, // nextval(name) does not exist
+		step{sql: "SELECT nextval(CAST('{u}' AS pg_catalog.name))"},
 	)
 	for i := range steps {
 		for k, v := range names {
@@ -173,9 +180,9 @@ func TestDifferential(t *testing.T) {
 	if pgAfter := lastValues(t, e, names); pgAfter != pgBefore {
 		t.Errorf("PostgreSQL's sequences moved during the seqshim run: %s, then %s", pgBefore, pgAfter)
 	}
-	// 53 values come from nextval calls and the VALUES rows of the script.
-	if st := e.cache().Stats(); st.Served != 53 || st.Reservations < 6 {
-		t.Errorf("seqshim's cache served %d values in %d reservations; want 53 in at least 6", st.Served, st.Reservations)
+	// 58 values come from nextval calls and the VALUES rows of the script.
+	if st := e.cache().Stats(); st.Served != 58 || st.Reservations < 6 {
+		t.Errorf("seqshim's cache served %d values in %d reservations; want 58 in at least 6", st.Served, st.Reservations)
 	}
 	if sq, err := e.store.Get(context.Background(), "public."+names["a"]); err != nil || sq.Next <= 323 {
 		t.Errorf("store's sequence a at %+v, %v; want past 323", sq, err)
@@ -256,6 +263,30 @@ func runStep(ctx context.Context, c *sql.Conn, s step) outcome {
 			return failed(err)
 		}
 		return collect(rows)
+	case "commit", "rollback": // each line in one database/sql transaction
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			return failed(err)
+		}
+		var o outcome
+		for _, q := range strings.Split(s.sql, "\n") {
+			r := outcome{}
+			if rows, err := tx.QueryContext(ctx, q, s.args...); err != nil {
+				r = failed(err)
+			} else {
+				r = collect(rows)
+			}
+			o.Rows = append(o.Rows, r.String())
+		}
+		if s.mode == "commit" {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			o.Code = failed(err).Code
+		}
+		return o
 	case "tx":
 		tx, err := c.BeginTx(ctx, nil)
 		if err != nil {

@@ -28,6 +28,33 @@
 // that the native side fails loudly rather than wrapping early; the store
 // keeps the sequence's real limits and CYCLE, which export restores.
 //
+// When fewer values remain from the database's next value to its limit
+// than that needs (the store would start past the limit), the database
+// keeps half of what remains, rounded down, and the step carries a
+// Warning; a gap that fits is used as given. A cap that would meet the
+// other limit moves it one value out of the way, since PostgreSQL wants
+// MINVALUE < MAXVALUE; a CYCLE sequence at its limit restarts from its
+// other limit, the value its next nextval returns. A sequence with no
+// value left and no CYCLE is not imported: *Error with 2200H.
+//
+// # Exact handover
+//
+// With Options.Gap = ExactHandover (gap 0) the store starts at the value
+// the database's next nextval would return, and the database's sequence
+// is stopped exactly where it stands: capped at its last value or, when
+// it was never called (or wraps), set with RESTART WITH and setval to the
+// value before, called, so that its next nextval fails with 2200H. The
+// RESTART is applied only after the sequence's lock is taken and its
+// position read again, so that a value handed out meanwhile is never
+// handed out twice.
+//
+// # Errors
+//
+// Failures are *Error values: the sequence, a SQLSTATE that fits the
+// reason (42501 no privilege, 55P03 lock timeout, 55000 a limit in the way
+// or the sequence changed meanwhile, 2200H nothing left, 08006 the store
+// could not be reached, or PostgreSQL's own), the reason and the fix.
+//
 // Each sequence is imported in one PostgreSQL transaction that holds a
 // transaction-level advisory lock on the sequence's key (so importers,
 // including the driver's lazy import, take turns), applies the cap first
@@ -39,7 +66,9 @@
 // the database and never moved backwards.
 //
 // When the store already has the sequence, import caps the database below
-// the lowest value the store has handed out or will hand out. If the
+// the lowest value the store has handed out or will hand out (a sequence
+// never called, whose next nextval returns last_value, is stopped just
+// before it: RESTART and setval, called). If the
 // database has already gone past it (the sequence was created in the
 // store by hand, or the cap could not be applied and native instances kept
 // drawing), import stops the database's sequence at its last value (every

@@ -91,7 +91,7 @@ func exportTx(ctx context.Context, db DB, store seqcache.Store, key string, opts
 	}
 	e, err := getSequence(ctx, store, key)
 	if err == nil && e == nil {
-		err = fmt.Errorf("sequence %s: no longer in the store (dropped meanwhile?)", key)
+		err = errorf(key, codeObjectNotInState, "", "no longer in the store (dropped meanwhile?)")
 	}
 	if err != nil {
 		return fail(err)
@@ -103,22 +103,15 @@ func exportTx(ctx context.Context, db DB, store seqcache.Store, key string, opts
 	case ActionDone:
 		return st, tx.Commit()
 	}
-	for i, q := range st.SQL {
-		if st.setval != nil && i == len(st.SQL)-1 {
-			// setval's arguments are bind parameters; q shows them as literals.
-			_, err = tx.ExecContext(ctx, "SELECT setval($1, $2, true)", n.Ident(), *st.setval)
-		} else {
-			_, err = tx.ExecContext(ctx, q)
+	if err := apply(ctx, tx, st); err != nil {
+		if code(err) == codeInsufficientPrivilege {
+			return fail(failure(key, codeInsufficientPrivilege, "cannot change the database's sequence",
+				"run export as the sequence's owner, or have the owner run it", err))
 		}
-		if err != nil {
-			if code(err) == "42501" {
-				return fail(fmt.Errorf("sequence %s: %s: %w: fix: run export as the sequence's owner, or have the owner run it", key, q, err))
-			}
-			return fail(sqlError(key, fmt.Errorf("%s: %w", q, err)))
-		}
+		return fail(dbError(key, err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fail(fmt.Errorf("sequence %s: committing: %w: fix: run export again", key, err))
+		return fail(failure(key, codeConnectionFailure, "committing", "run export again", err))
 	}
 	st.Applied = true
 	return st, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -95,8 +96,9 @@ func importOne(ctx context.Context, db DB, store seqcache.Store, key string, opt
 			continue
 		}
 		if retry {
-			err = fmt.Errorf("sequence %s: native instances drew more than the gap (%d) while it was being capped, %d times: "+
-				"fix: import it with a larger --gap: %w", key, opts.gap(), attempt, err)
+			err = &Error{Sequence: key, Code: codeObjectNotInState, Err: err,
+				Reason: fmt.Sprintf("the sequence changed while it was being capped, %d times (native instances drew more than the gap %d meanwhile)", attempt, opts.gap()),
+				Fix:    "import it with a larger --gap, or when fewer native instances draw from it"}
 			st.Action, st.Err = ActionFail, err
 		}
 		switch {
@@ -149,19 +151,26 @@ func importTx(ctx context.Context, db DB, store seqcache.Store, key string, opts
 	if st.Action == ActionDone {
 		return st, false, tx.Commit()
 	}
-	if err := execAll(ctx, tx, st.SQL); err != nil {
+	moved, err := lockUnmoved(ctx, tx, st)
+	if err == nil && moved {
+		return st, true, errMoved
+	}
+	if err == nil {
+		err = apply(ctx, tx, st)
+	}
+	if err != nil {
 		switch code(err) {
 		case "22023": // RESTART value (last_value) beyond the new limit: it moved.
 			return st, true, err
-		case "42501":
-			if lazy && st.Action == ActionCreate {
+		case codeInsufficientPrivilege:
+			if lazy && st.Action == ActionCreate && st.keep > 0 {
 				tx.Rollback()
 				return createUncapped(ctx, store, st, err)
 			}
-			return fail(fmt.Errorf("sequence %s: cannot cap the database's sequence: %w: "+
-				"fix: run import as the sequence's owner, or have the owner run: %s; nothing was changed", key, err, st.SQL[0]))
+			return fail(failure(key, codeInsufficientPrivilege, "cannot cap the database's sequence",
+				fmt.Sprintf("run import as the sequence's owner, or have the owner run: %s; nothing was changed", strings.Join(st.SQL, "; ")), err))
 		}
-		return fail(sqlError(key, err))
+		return fail(dbError(key, err))
 	}
 	switch st.Action {
 	case ActionCreate:
@@ -171,7 +180,7 @@ func importTx(ctx context.Context, db DB, store seqcache.Store, key string, opts
 			return settleExisting(ctx, tx, store, st, opts)
 		}
 		if err != nil {
-			return fail(fmt.Errorf("sequence %s: creating it in the store: %w (the database's cap was rolled back)", key, err))
+			return fail(storeError(key, "creating it in the store (the database's cap was rolled back)", err))
 		}
 	case ActionStop:
 		if err := moveForward(ctx, store, st); err != nil {
@@ -196,7 +205,7 @@ func settleExisting(ctx context.Context, tx *sql.Tx, store seqcache.Store, first
 	}
 	e, err := getSequence(ctx, store, key)
 	if err == nil && e == nil {
-		err = fmt.Errorf("sequence %s: the store reported it exists, then that it does not (dropped meanwhile?): fix: run import again", key)
+		err = errorf(key, codeObjectNotInState, "run import again", "the store reported it exists, then that it does not (dropped meanwhile?)")
 	}
 	if err != nil {
 		return Step{Key: key, Action: ActionFail, Err: err}, false, err
@@ -211,7 +220,7 @@ func settleExisting(ctx context.Context, tx *sql.Tx, store seqcache.Store, first
 	if st.Action == ActionDone {
 		st.Action = ActionCap // our own cap stands
 	} else if err := execAll(ctx, tx, st.SQL[len(first.SQL):]); err != nil {
-		st.Action, st.Err = ActionFail, sqlError(key, err)
+		st.Action, st.Err = ActionFail, dbError(key, err)
 		return st, false, st.Err
 	}
 	if st.Action == ActionStop {
@@ -237,7 +246,7 @@ func createUncapped(ctx context.Context, store seqcache.Store, st Step, capErr e
 		return st, false, nil
 	}
 	if err != nil {
-		st.Action, st.Err = ActionFail, fmt.Errorf("sequence %s: creating it in the store: %w", st.Key, err)
+		st.Action, st.Err = ActionFail, storeError(st.Key, "creating it in the store", err)
 		return st, false, st.Err
 	}
 	st.Applied = true
@@ -262,7 +271,7 @@ func moveForward(ctx context.Context, store seqcache.Store, st Step) error {
 		return nil
 	}
 	if _, err := store.Reserve(ctx, st.Key, n); err != nil {
-		return fmt.Errorf("sequence %s: moving the store forward to %d: %w", st.Key, st.StoreNext, err)
+		return storeError(st.Key, fmt.Sprintf("moving the store forward to %d", st.StoreNext), err)
 	}
 	return nil
 }
@@ -272,18 +281,57 @@ func moveForward(ctx context.Context, store seqcache.Store, st Step) error {
 func begin(ctx context.Context, db DB, key string, opts Options) (*sql.Tx, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sequence %s: starting a transaction: %w", key, err)
+		return nil, failure(key, codeConnectionFailure, "starting a transaction on the database", "", err)
 	}
 	ms := strconv.FormatInt(opts.lockTimeout().Milliseconds(), 10) + "ms"
 	if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", ms); err != nil {
 		tx.Rollback()
-		return nil, fmt.Errorf("sequence %s: setting lock_timeout: %w", key, err)
+		return nil, failure(key, codeConnectionFailure, "setting lock_timeout", "", err)
 	}
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "seqshim.migrate:"+key); err != nil {
 		tx.Rollback()
-		return nil, sqlError(key, err)
+		return nil, dbError(key, err)
 	}
 	return tx, nil
+}
+
+// errMoved: the database's sequence moved between the read and the lock.
+var errMoved = errors.New("the database's sequence moved after it was read")
+
+// lockUnmoved, for a step that sets the database's sequence's position
+// (RESTART), takes the sequence's lock first (a no-op ALTER SEQUENCE, which
+// native nextval calls wait for) and reports whether its position moved
+// since st was planned: RESTART would otherwise hide a value handed out
+// meanwhile.
+func lockUnmoved(ctx context.Context, tx *sql.Tx, st Step) (moved bool, err error) {
+	if !st.restarts {
+		return false, nil
+	}
+	q := "ALTER SEQUENCE " + st.Native.Ident() + " NO CYCLE"
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return false, fmt.Errorf("%s: %w", q, err)
+	}
+	now := *st.Native
+	if err := readState(ctx, tx, &now); err != nil {
+		return false, err
+	}
+	return now.LastValue != st.Native.LastValue || now.Called != st.Native.Called, nil
+}
+
+// apply runs st.SQL on tx, setval's arguments as bind parameters.
+func apply(ctx context.Context, tx *sql.Tx, st Step) error {
+	for i, q := range st.SQL {
+		var err error
+		if st.setval != nil && i == len(st.SQL)-1 {
+			_, err = tx.ExecContext(ctx, "SELECT setval($1, $2, true)", st.Native.Ident(), *st.setval)
+		} else {
+			_, err = tx.ExecContext(ctx, q)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 func readOne(ctx context.Context, q querier, key string) (Native, error) {
@@ -303,21 +351,12 @@ func execAll(ctx context.Context, tx *sql.Tx, stmts []string) error {
 	return nil
 }
 
-// sqlError names the sequence and, for a lock timeout, the fix.
-func sqlError(key string, err error) error {
-	if code(err) == "55P03" {
-		return fmt.Errorf("sequence %s: %w: a long transaction that called nextval on it holds its lock: "+
-			"fix: run again when it has ended, or raise --lock-timeout", key, err)
-	}
-	return fmt.Errorf("sequence %s: %w", key, err)
-}
-
 func commitError(st Step, err error) error {
 	if st.Action == ActionCreate {
-		return fmt.Errorf("sequence %s: created in the store at %d but the database's cap was not committed: %w: "+
-			"fix: import it again (--only %s)", st.Key, st.Spec.Start, err, st.Key)
+		return failure(st.Key, codeConnectionFailure, fmt.Sprintf("created in the store at %d but the database's cap was not committed", st.Spec.Start),
+			fmt.Sprintf("import it again (--only %s)", st.Key), err)
 	}
-	return fmt.Errorf("sequence %s: committing: %w: fix: run the command again", st.Key, err)
+	return failure(st.Key, codeConnectionFailure, "committing", "run the command again", err)
 }
 
 // getSequence reads a sequence from the store: nil when absent.
@@ -327,7 +366,7 @@ func getSequence(ctx context.Context, store seqcache.Store, key string) (*seqcac
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sequence %s: reading the store: %w", key, err)
+		return nil, storeError(key, "reading the store", err)
 	}
 	return &s, nil
 }

@@ -99,27 +99,13 @@ func readNative(ctx context.Context, q querier, keys []string, keep func(key str
 		args = []any{schema, name}
 	}
 	query += " ORDER BY 1, 2"
-	rows, err := q.QueryContext(ctx, query, args...)
+	all, last, err := scanNative(ctx, q, query, args)
+	for try := 1; try < 3 && droppedMeanwhile(err); try++ {
+		all, last, err = scanNative(ctx, q, query, args)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("migrate: reading pg_sequences: %w", err)
 	}
-	var all []Native
-	var last []sql.NullInt64
-	for rows.Next() {
-		var n Native
-		var lv sql.NullInt64
-		if err := rows.Scan(&n.Schema, &n.Name, &n.DataType, &n.Start, &n.Increment,
-			&n.MinValue, &n.MaxValue, &n.Cycle, &n.Cache, &lv); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("migrate: reading pg_sequences: %w", err)
-		}
-		all = append(all, n)
-		last = append(last, lv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("migrate: reading pg_sequences: %w", err)
-	}
-	rows.Close()
 
 	want := make(map[string]bool, len(keys))
 	for _, k := range keys {
@@ -168,12 +154,11 @@ func readState(ctx context.Context, q querier, n *Native) error {
 	if err == nil {
 		return nil
 	}
-	if code(err) == "42501" {
-		return fmt.Errorf("sequence %s: cannot read its last value: %w "+
-			"(fix: GRANT SELECT ON SEQUENCE %s TO the user migrating, or run as the sequence's owner)",
-			n.Key(), err, n.Ident())
+	if code(err) == codeInsufficientPrivilege {
+		return failure(n.Key(), codeInsufficientPrivilege, "cannot read its last value",
+			fmt.Sprintf("GRANT SELECT ON SEQUENCE %s TO the user migrating, or run as the sequence's owner", n.Ident()), err)
 	}
-	return fmt.Errorf("sequence %s: reading last_value and is_called: %w", n.Key(), err)
+	return failure(n.Key(), codeConnectionFailure, "reading last_value and is_called", "", err)
 }
 
 // code is the SQLSTATE of a PostgreSQL error, "" for others.
@@ -183,4 +168,36 @@ func code(err error) string {
 		return pg.Code
 	}
 	return ""
+}
+
+// scanNative runs a query of pg_sequences: the sequences and their
+// last_value column.
+func scanNative(ctx context.Context, q querier, query string, args []any) ([]Native, []sql.NullInt64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var all []Native
+	var last []sql.NullInt64
+	for rows.Next() {
+		var n Native
+		var lv sql.NullInt64
+		if err := rows.Scan(&n.Schema, &n.Name, &n.DataType, &n.Start, &n.Increment,
+			&n.MinValue, &n.MaxValue, &n.Cycle, &n.Cache, &lv); err != nil {
+			return nil, nil, err
+		}
+		all = append(all, n)
+		last = append(last, lv)
+	}
+	return all, last, rows.Err()
+}
+
+// droppedMeanwhile reports PostgreSQL's XX000 "could not open relation
+// with OID": pg_sequences reads each sequence's last value after taking
+// its list from the catalog, so a sequence dropped by another session in
+// between fails the whole query. Reading again sees the catalog without it.
+func droppedMeanwhile(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "XX000" && strings.HasPrefix(pe.Message, "could not open relation with OID")
 }

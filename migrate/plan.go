@@ -19,9 +19,19 @@ import (
 // values before the cap makes them fail, so the gap must cover the native
 // side's inserts for the whole rollout: a million lasts 16 minutes at 1,000
 // inserts a second. It costs nothing that matters: 1e6 of 9.2e18 values of
-// a bigint sequence, 0.05% of an integer one; a sequence with fewer values
-// left than the gap is an error that says which --gap fits.
+// a bigint sequence, 0.05% of an integer one. A sequence with fewer values
+// left than the gap is split: the database keeps half of what remains, the
+// store the rest (see Import).
 const DefaultGap = 1_000_000
+
+// ExactHandover as Options.Gap asks for a gap of 0: import stops the
+// database's sequence exactly where it stands (its next nextval fails with
+// 2200H, also when it was never called) and the store continues with the
+// value PostgreSQL would have returned next; export moves the database to
+// exactly the store's next value. Choose it when no instance still draws
+// from the other side: tests, a single instance, a cutover with the old
+// instances stopped.
+const ExactHandover = -1
 
 // DefaultLockTimeout is the lock_timeout when Options.LockTimeout is 0.
 const DefaultLockTimeout = 5 * time.Second
@@ -30,7 +40,8 @@ const DefaultLockTimeout = 5 * time.Second
 type Options struct {
 	// Gap is the number of values between the two sides: import starts the
 	// store at last_value + Gap*increment; export moves the database to
-	// store next + Gap*increment. 0 means DefaultGap.
+	// store next + Gap*increment. 0 means DefaultGap; ExactHandover (any
+	// negative value) means a gap of 0.
 	Gap int64
 	// Only limits the migration to these store keys ("schema.name"); each
 	// must exist (import: in the database; export: in the store).
@@ -52,8 +63,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// gap is the gap to use: 0 for ExactHandover.
 func (o Options) gap() int64 {
-	if o.Gap <= 0 {
+	switch {
+	case o.Gap < 0:
+		return 0
+	case o.Gap == 0:
 		return DefaultGap
 	}
 	return o.Gap
@@ -159,15 +174,17 @@ type Step struct {
 	// the sequence and the fix.
 	Err error
 
-	setval *int64 // export: setval(s, *setval, true), the last of SQL
+	setval   *int64 // setval(s, *setval, true), the last of SQL
+	keep     int64  // import: the values the database keeps before its cap
+	restarts bool   // import: SQL sets the database's position (RESTART)
 }
 
 // planImport computes the import step for n given the store's sequence
-// (nil when absent). It does no I/O.
+// (nil when absent). gap 0 is an exact handover. It does no I/O.
 func planImport(n Native, e *seqcache.Sequence, gap int64) Step {
 	st := Step{Key: n.Key(), Native: &n, Store: e}
-	if n.Increment == 0 || gap < 1 {
-		st.Action, st.Err = ActionFail, fmt.Errorf("sequence %s: bad increment %d or gap %d", n.Key(), n.Increment, gap)
+	if n.Increment == 0 || gap < 0 {
+		st.Action, st.Err = ActionFail, errorf(n.Key(), codeObjectNotInState, "", "bad increment %d or gap %d", n.Increment, gap)
 		return st
 	}
 	if e == nil {
@@ -176,37 +193,146 @@ func planImport(n Native, e *seqcache.Sequence, gap int64) Step {
 	return planExisting(st, n, *e, gap)
 }
 
-// planCreate: the store lacks the sequence.
+// planCreate: the store lacks the sequence. The database keeps the values
+// from its next one up to a cap (gap-1 of them after a called sequence's
+// last value, gap when it was never called, none with gap 0), and the
+// store starts right after the cap. When fewer values remain than that
+// needs, the database keeps half of what remains (see fitKeep).
 func planCreate(st Step, n Native, gap int64) Step {
-	base := n.LastValue
 	fail := func(err error) Step {
 		st.Action, st.Err = ActionFail, err
 		return st
 	}
-	left := remainingAfter(n, base)
-	start, ok := addMul(base, gap, n.Increment)
-	if !ok || start < n.MinValue || start > n.MaxValue {
-		return fail(fmt.Errorf("sequence %s: %s %d leaves %d value(s) before its %s %d, fewer than the gap %d: "+
-			"fix: import it with --gap %d or less (--only %s), or widen its limit first (ALTER SEQUENCE %s %s ...)",
-			n.Key(), lastWord(n), base, left, limitWord(n), n.Limit(), gap, max(left, 1), n.Key(), n.Ident(), limitWord(n)))
+	next, wraps, ok := n.handover()
+	if !ok {
+		return fail(&Error{Sequence: n.Key(), Code: codeSequenceLimit,
+			Reason: fmt.Sprintf("nothing is left to hand over: its last value is its %s", limitWord(n)),
+			Fix:    fmt.Sprintf("widen its limit (ALTER SEQUENCE %s %s ...) or setval it on the database, then import it", n.Ident(), limitWord(n)),
+			Err:    seqcache.LimitReached(n.Key(), n.Limit(), n.Ascending())})
 	}
-	limit := start - n.Increment
-	if !inside(n, limit) {
-		return fail(fmt.Errorf("sequence %s: a gap of %d would cap it at %d, its %s, which PostgreSQL refuses: fix: use --gap %d or more",
-			n.Key(), gap, limit, otherLimitWord(n), gap+1))
+	keep := gap // values the database keeps
+	if gap > 0 && n.Called && !wraps {
+		keep = gap - 1 // last + gap*increment, as documented
+	}
+	left := remainingBetween(n, next, n.Limit()) // values after next
+	if keep > left {
+		fitted := left/2 + left%2 // half of left+1, rounded down
+		st.Warning = fmt.Sprintf("sequence %s: %d value(s) remain from its next value %d to its %s %d, too few for the gap %d: "+
+			"the database keeps %d and the store starts at %d (half each); import it with a gap that fits to choose otherwise",
+			n.Key(), sat(left+1), next, limitWord(n), n.Limit(), gap, fitted, mustAddMul(next, fitted, n.Increment))
+		keep = fitted
+	}
+	start := mustAddMul(next, keep, n.Increment)
+	limit, ok := checked.Add(start, -n.Increment)
+	if !ok {
+		return fail(errorf(n.Key(), codeObjectNotInState, "move its start first (setval on the database, or ALTER SEQUENCE ... RESTART)",
+			"its next value %d is the smallest a bigint holds: the database's sequence cannot be stopped before it", next))
+	}
+	c := capping{limit: limit}
+	switch {
+	case keep == 0 && (!n.Called || wraps):
+		// Stop it exactly: called at the cap, so its next nextval fails.
+		c.restart, c.called = &limit, true
+	case wraps:
+		c.restart = &next // from its other limit, as CYCLE would
+	}
+	sql, ok := c.sql(n)
+	if !ok {
+		return fail(errorf(n.Key(), codeObjectNotInState, "move its start first (setval on the database, or ALTER SEQUENCE ... RESTART)",
+			"capping it at %d needs its %s moved past the range a bigint holds", limit, otherLimitWord(n)))
 	}
 	spec := seqcache.Spec{
 		Name: n.Key(), Start: start, Increment: n.Increment,
 		MinValue: n.MinValue, MaxValue: n.MaxValue, Cycle: n.Cycle, Cache: max(n.Cache, 1),
 	}
 	if err := spec.Validate(); err != nil {
-		return fail(fmt.Errorf("sequence %s: %w", n.Key(), err))
+		return fail(failure(n.Key(), codeObjectNotInState, "its definition", "", err))
 	}
-	st.Action, st.Spec, st.Cap, st.StoreNext = ActionCreate, spec, limit, start
-	st.SQL = []string{capSQL(n, limit)}
+	st.Action, st.Spec, st.Cap, st.StoreNext, st.keep = ActionCreate, spec, limit, start, keep
+	st.SQL, st.restarts = sql, c.restart != nil
+	if c.called {
+		st.setval = c.restart
+	}
 	st.Note = fmt.Sprintf("create in the store at %d; cap the database at %s %d (%s %d, %d value(s) left to native instances)",
-		start, limitWord(n), limit, lastWord(n), base, nativeLeft(n, limit))
+		start, limitWord(n), limit, lastWord(n), n.LastValue, keep)
+	if keep == 0 {
+		st.Note = fmt.Sprintf("exact handover: create in the store at %d, the value the database would hand out next; stop the database at %s %d (its next nextval fails with 2200H)",
+			start, limitWord(n), limit)
+	}
 	return st
+}
+
+// handover is the value the database's next nextval returns, and whether
+// it wraps to the other limit to get there (CYCLE); ok is false when that
+// nextval fails with 2200H.
+func (n Native) handover() (next int64, wraps, ok bool) {
+	if v, ok := n.Next(); ok {
+		return v, false, true
+	}
+	if !n.Cycle {
+		return 0, false, false
+	}
+	if n.Ascending() {
+		return n.MinValue, true, true
+	}
+	return n.MaxValue, true, true
+}
+
+// capping is how import changes the database's sequence: its limit in its
+// direction, and when its position must change too, RESTART WITH it
+// (followed by setval(s, restart, true) when called).
+type capping struct {
+	limit   int64
+	restart *int64
+	called  bool
+}
+
+// sql returns the statements that apply c to n; false when the other limit
+// would have to leave the int64 range. The other limit moves out of the way
+// when the cap would reach it (PostgreSQL wants MINVALUE < MAXVALUE); export
+// restores both.
+func (c capping) sql(n Native) ([]string, bool) {
+	var b strings.Builder
+	b.WriteString("ALTER SEQUENCE " + n.Ident() + " " + limitWord(n) + " " + strconv.FormatInt(c.limit, 10))
+	if !inside(n, c.limit) {
+		step := int64(-1) // MINVALUE below an ascending cap
+		if !n.Ascending() {
+			step = 1
+		}
+		other, ok := checked.Add(c.limit, step)
+		if !ok {
+			return nil, false
+		}
+		b.WriteString(" " + otherLimitWord(n) + " " + strconv.FormatInt(other, 10))
+	}
+	if before(n.Ascending(), c.limit, n.Start) {
+		b.WriteString(" START WITH " + strconv.FormatInt(c.limit, 10))
+	}
+	if c.restart != nil {
+		b.WriteString(" RESTART WITH " + strconv.FormatInt(*c.restart, 10))
+	}
+	if n.Cycle {
+		b.WriteString(" NO CYCLE")
+	}
+	out := []string{b.String()}
+	if c.called {
+		out = append(out, fmt.Sprintf("SELECT setval(%s, %d, true)", quoteLiteral(n.Ident()), *c.restart))
+	}
+	return out, true
+}
+
+// mustAddMul is addMul for results known to be in range.
+func mustAddMul(a, k, inc int64) int64 {
+	v, _ := addMul(a, k, inc)
+	return v
+}
+
+// sat is n, or MaxInt64 when n overflowed.
+func sat(n int64) int64 {
+	if n < 0 {
+		return math.MaxInt64
+	}
+	return n
 }
 
 // planExisting: the store has the sequence.
@@ -216,9 +342,9 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 		return st
 	}
 	if e.Increment != n.Increment {
-		return fail(fmt.Errorf("sequence %s: the store has it with INCREMENT %d, the database with %d: "+
-			"fix: drop it from the store (if nothing uses it yet) and import again, or leave it out (--only)",
-			n.Key(), e.Increment, n.Increment))
+		return fail(errorf(n.Key(), codeObjectNotInState,
+			"drop it from the store (if nothing uses it yet) and import again, or leave it out (--only)",
+			"the store has it with INCREMENT %d, the database with %d", e.Increment, n.Increment))
 	}
 	asc := n.Ascending()
 	low := e.Start // the first value, in the sequence's direction, the store may hand out
@@ -240,32 +366,51 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 				low, nextText(e), limitWord(n), n.Limit(), lastWord(n), n.LastValue), notes)
 			return st
 		}
-		if !inside(n, st.Cap) {
-			return fail(fmt.Errorf("sequence %s: the store starts at %d, so the database would have to be capped at %d, its %s, which PostgreSQL refuses: "+
-				"fix: move the store forward (setval in the store) and import again", n.Key(), low, st.Cap, otherLimitWord(n)))
+		sql, ok := capping{limit: st.Cap}.sql(n)
+		if !ok {
+			return fail(errorf(n.Key(), codeObjectNotInState, "move the store forward (setval in the store) and import again",
+				"the store starts at %d, so the database would have to be capped at %d, beyond the range of its %s", low, st.Cap, otherLimitWord(n)))
 		}
 		st.Action = ActionCap
-		st.SQL = []string{capSQL(n, st.Cap)}
+		st.SQL = sql
 		st.Note = joinNotes(fmt.Sprintf("already in the store (first value %d, next %s); cap the database at %s %d (%s %d)",
 			low, nextText(e), limitWord(n), st.Cap, lastWord(n), n.LastValue), notes)
 		return st
 	}
 	// The database has reached the store's values: stop it where it is and
 	// move the store past it.
-	stop := n.LastValue
-	if !inside(n, stop) {
-		return fail(fmt.Errorf("sequence %s: the database (%s %d) has reached the store's values (first %d) and cannot be stopped at its %s: "+
-			"fix: move the database with setval past the store's next value (%s) and check the status again",
-			n.Key(), lastWord(n), stop, low, otherLimitWord(n), nextText(e)))
+	stop := n.LastValue // the last value the database handed out
+	var c capping
+	if !n.Called {
+		// Its next nextval returns LastValue, which the store may have
+		// handed out: stop it just before, called there.
+		v, ok := checked.Add(n.LastValue, -n.Increment)
+		if !ok {
+			return fail(errorf(n.Key(), codeObjectNotInState, fmt.Sprintf("move the database with setval past the store's next value (%s)", nextText(e)),
+				"the database's next value %d has reached the store's values and nothing comes before it", n.LastValue))
+		}
+		stop = v
+		c.restart, c.called = &stop, true
 	}
 	st.Cap = min2(asc, stop, n.Limit())
-	needAlter := st.Cap != n.Limit() || n.Cycle
+	c.limit = st.Cap
+	capSQL, capOK := c.sql(n)
+	if !capOK {
+		return fail(errorf(n.Key(), codeObjectNotInState,
+			fmt.Sprintf("move the database with setval past the store's next value (%s) and check the status again", nextText(e)),
+			"the database (%s %d) has reached the store's values (first %d) and cannot be stopped there", lastWord(n), stop, low))
+	}
+	needAlter := st.Cap != n.Limit() || n.Cycle || c.restart != nil
 	needMove := !e.Exhausted && !before(asc, stop, e.Next)
 	if needMove {
-		to, ok := addMul(stop, gap, n.Increment)
-		if !ok || !e.InRange(to) {
-			return fail(fmt.Errorf("sequence %s: the database (%s %d) has reached the store's values and the store has no room for a gap of %d past it: "+
-				"fix: a smaller --gap, or setval both sides by hand", n.Key(), lastWord(n), stop, gap))
+		// Past stop, which the database may hand out when never called: by
+		// the gap, or half the store's room when the gap does not fit.
+		room := remainingBetween(n, stop, e.Limit())
+		k := min(max(gap, 1), max(room/2, 1))
+		to, ok := addMul(stop, k, n.Increment)
+		if room == 0 || !ok || !e.InRange(to) {
+			return fail(errorf(n.Key(), codeObjectNotInState, "setval both sides by hand",
+				"the database (%s %d) has reached the store's values and the store has no value left past it", lastWord(n), stop))
 		}
 		st.StoreNext = to
 	}
@@ -277,7 +422,10 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	}
 	st.Action = ActionStop
 	if needAlter {
-		st.SQL = []string{capSQL(n, st.Cap)}
+		st.SQL, st.restarts = capSQL, c.restart != nil
+		if c.called {
+			st.setval = c.restart
+		}
 	}
 	st.Note = fmt.Sprintf("the database (%s %d) has reached the store's values (first %d, next %s): "+
 		"stop the database at %s %d (its nextval fails with 2200H from now on)", lastWord(n), stop, low, nextText(e), limitWord(n), st.Cap)
@@ -298,12 +446,12 @@ func planExport(n Native, e seqcache.Sequence, gap int64) Step {
 	st := Step{Key: n.Key(), Native: &n, Store: &e, StoreNext: e.Next}
 	if e.Increment != n.Increment {
 		st.Action = ActionFail
-		st.Err = fmt.Errorf("sequence %s: the store has it with INCREMENT %d, the database with %d: nothing to export safely: "+
-			"fix: align them by hand (ALTER SEQUENCE %s INCREMENT ...)", n.Key(), e.Increment, n.Increment, n.Ident())
+		st.Err = errorf(n.Key(), codeObjectNotInState, fmt.Sprintf("align them by hand (ALTER SEQUENCE %s INCREMENT ...)", n.Ident()),
+			"the store has it with INCREMENT %d, the database with %d: nothing to export safely", e.Increment, n.Increment)
 		return st
 	}
-	if gap < 1 {
-		st.Action, st.Err = ActionFail, fmt.Errorf("sequence %s: bad gap %d", n.Key(), gap)
+	if gap < 0 {
+		st.Action, st.Err = ActionFail, errorf(n.Key(), codeObjectNotInState, "", "bad gap %d", gap)
 		return st
 	}
 	asc := n.Ascending()
@@ -380,26 +528,6 @@ func planExport(n Native, e seqcache.Sequence, gap int64) Step {
 	}
 	st.Note = strings.Join(what, "; ")
 	return st
-}
-
-// capSQL caps n at limit: MAXVALUE (ascending) or MINVALUE (descending),
-// START WITH moved inside when it is beyond, and NO CYCLE.
-func capSQL(n Native, limit int64) string {
-	var b strings.Builder
-	b.WriteString("ALTER SEQUENCE ")
-	b.WriteString(n.Ident())
-	b.WriteString(" ")
-	b.WriteString(limitWord(n))
-	b.WriteString(" ")
-	b.WriteString(strconv.FormatInt(limit, 10))
-	if before(n.Ascending(), limit, n.Start) {
-		b.WriteString(" START WITH ")
-		b.WriteString(strconv.FormatInt(limit, 10))
-	}
-	if n.Cycle {
-		b.WriteString(" NO CYCLE")
-	}
-	return b.String()
 }
 
 // exportClauses are the ALTER SEQUENCE clauses of an export: the store's
@@ -505,11 +633,6 @@ func nativeLeft(n Native, limit int64) int64 {
 		return remainingBetween(n, n.LastValue, limit) + 1
 	}
 	return remainingBetween(n, n.LastValue, limit)
-}
-
-// remainingAfter is the number of values after v up to n's limit.
-func remainingAfter(n Native, v int64) int64 {
-	return remainingBetween(n, v, n.Limit())
 }
 
 // remainingBetween is the number of values after from up to to, inclusive,

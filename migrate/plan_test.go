@@ -59,20 +59,88 @@ func TestPlanCreate(t *testing.T) {
 	}
 }
 
-func TestPlanCreateLimits(t *testing.T) {
-	int4 := asc(2147483600, true)
-	int4.DataType, int4.MaxValue = "integer", math.MaxInt32
-	st := planImport(int4, nil, 100)
-	if st.Action != ActionFail || !strings.Contains(st.Err.Error(), "leaves 47 value(s) before its MAXVALUE 2147483647, fewer than the gap 100") ||
-		!strings.Contains(st.Err.Error(), "--gap 47 or less") {
-		t.Errorf("near the limit: %s %v", st.Action, st.Err)
+// TestPlanCreateFits: a gap that does not fit leaves the database half of
+// what remains (with a warning), gap 0 hands over exactly, and a cap that
+// reaches the other limit moves it out of the way.
+func TestPlanCreateFits(t *testing.T) {
+	with := func(n Native, f func(*Native)) Native { f(&n); return n }
+	int4 := with(asc(2147483600, true), func(n *Native) { n.DataType, n.MaxValue = "integer", math.MaxInt32 })
+	max3 := with(asc(1, false), func(n *Native) { n.MaxValue = 3 })
+	cyc3 := with(asc(3, true), func(n *Native) { n.MaxValue, n.Cycle = 3, true })
+	small := with(asc(1, false), func(n *Native) { n.DataType, n.MaxValue = "smallint", math.MaxInt16 })
+	nearMin := Native{Schema: "public", Name: "s", DataType: "bigint", Start: -1, Increment: -1,
+		MinValue: math.MinInt64, MaxValue: -1, Cache: 1, LastValue: math.MinInt64 + 8, Called: true}
+	tests := []struct {
+		name       string
+		n          Native
+		gap        int64
+		start, cap int64
+		sql        []string
+		setval     int64 // 0: none
+		warn       string
+	}{
+		{"int4 near its limit", int4, 100, 2147483624, 2147483623, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 2147483623`}, 0,
+			"47 value(s) remain from its next value 2147483601 to its MAXVALUE 2147483647, too few for the gap 100: the database keeps 23 and the store starts at 2147483624"},
+		{"bigint maximum", asc(math.MaxInt64-5, true), 10, math.MaxInt64 - 2, math.MaxInt64 - 3, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 9223372036854775804`}, 0,
+			"5 value(s) remain"},
+		{"bigint minimum, descending", nearMin, DefaultGap, math.MinInt64 + 3, math.MinInt64 + 4, []string{`ALTER SEQUENCE "public"."s" MINVALUE -9223372036854775804`}, 0,
+			"the database keeps 4 and the store starts at -9223372036854775805"},
+		{"smallserial", small, DefaultGap, 16384, 16383, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 16383`}, 0,
+			"32767 value(s) remain"},
+		{"MAXVALUE 3", max3, DefaultGap, 2, 1, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 1 MINVALUE 0`}, 0,
+			"the database keeps 1 and the store starts at 2"},
+		{"CYCLE 1..3 at its limit wraps", cyc3, DefaultGap, 2, 1, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 1 MINVALUE 0 RESTART WITH 1 NO CYCLE`}, 0,
+			"3 value(s) remain from its next value 1"},
+		{"gap 1 stops native at MINVALUE", asc(1, true), 1, 2, 1, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 1 MINVALUE 0`}, 0, ""},
+		{"gap 0, called", asc(42, true), 0, 43, 42, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 42`}, 0, ""},
+		{"gap 0, never called", asc(1, false), 0, 1, 0, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 0 MINVALUE -1 START WITH 0 RESTART WITH 0`,
+			`SELECT setval('"public"."s"', 0, true)`}, 0, ""},
+		{"gap 0, MAXVALUE 3", max3, 0, 1, 0, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 0 MINVALUE -1 START WITH 0 RESTART WITH 0`,
+			`SELECT setval('"public"."s"', 0, true)`}, 0, ""},
+		{"gap 0, CYCLE 1..3 at its limit", cyc3, 0, 1, 0, []string{`ALTER SEQUENCE "public"."s" MAXVALUE 0 MINVALUE -1 START WITH 0 RESTART WITH 0 NO CYCLE`,
+			`SELECT setval('"public"."s"', 0, true)`}, 0, ""},
+		{"gap 0, descending never called", with(nearMin, func(n *Native) { n.LastValue, n.Called = -1, false }), 0, -1, 0,
+			[]string{`ALTER SEQUENCE "public"."s" MINVALUE 0 MAXVALUE 1 START WITH 0 RESTART WITH 0`, `SELECT setval('"public"."s"', 0, true)`}, 0, ""},
 	}
-	big := asc(math.MaxInt64-5, true)
-	if st := planImport(big, nil, 10); st.Action != ActionFail || !strings.Contains(st.Err.Error(), "leaves 5 value(s)") {
-		t.Errorf("overflow: %s %v", st.Action, st.Err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := planImport(tt.n, nil, tt.gap)
+			if st.Err != nil || st.Action != ActionCreate {
+				t.Fatalf("action %s, err %v", st.Action, st.Err)
+			}
+			if st.Spec.Start != tt.start || st.Cap != tt.cap || st.StoreNext != tt.start {
+				t.Errorf("start %d cap %d next %d, want %d %d", st.Spec.Start, st.Cap, st.StoreNext, tt.start, tt.cap)
+			}
+			if st.Spec.MinValue != tt.n.MinValue || st.Spec.MaxValue != tt.n.MaxValue || st.Spec.Cycle != tt.n.Cycle {
+				t.Errorf("store spec %+v: limits or CYCLE differ from the database's", st.Spec)
+			}
+			if strings.Join(st.SQL, ";") != strings.Join(tt.sql, ";") {
+				t.Errorf("SQL %q, want %q", st.SQL, tt.sql)
+			}
+			if wantSetval := len(tt.sql) == 2; (st.setval != nil) != wantSetval || (wantSetval && *st.setval != tt.cap) {
+				t.Errorf("setval %v", st.setval)
+			}
+			if tt.warn == "" && st.Warning != "" || !strings.Contains(st.Warning, tt.warn) {
+				t.Errorf("warning %q, want %q", st.Warning, tt.warn)
+			}
+		})
 	}
-	if st := planImport(asc(1, true), nil, 1); st.Action != ActionFail || !strings.Contains(st.Err.Error(), "use --gap 2 or more") {
-		t.Errorf("cap at MINVALUE: %s %v", st.Action, st.Err)
+}
+
+func TestPlanCreateRefused(t *testing.T) {
+	exhausted := asc(3, true)
+	exhausted.MaxValue = 3
+	st := planImport(exhausted, nil, DefaultGap)
+	var e *Error
+	if st.Action != ActionFail || !errors.As(st.Err, &e) || e.Code != "2200H" ||
+		!strings.Contains(e.Error(), `nothing is left to hand over: its last value is its MAXVALUE: nextval: reached maximum value of sequence "public.s" (3)`) || !errors.Is(st.Err, seqcache.ErrLimitReached) {
+		t.Errorf("exhausted: %s %v", st.Action, st.Err)
+	}
+	bottom := asc(math.MinInt64, false)
+	bottom.MinValue = math.MinInt64
+	st = planImport(bottom, nil, 0)
+	if st.Action != ActionFail || !errors.As(st.Err, &e) || e.Code != "55000" || !strings.Contains(e.Error(), "cannot be stopped before it") {
+		t.Errorf("nothing before MINVALUE: %s %v", st.Action, st.Err)
 	}
 }
 
@@ -121,7 +189,7 @@ func TestPlanExisting(t *testing.T) {
 	}
 	e := store(142, 142)
 	e.Increment = 2
-	if st := planImport(asc(42, true), e, 100); st.Action != ActionFail || !strings.Contains(st.Err.Error(), "store has it with INCREMENT 2, the database with 1") {
+	if st := planImport(asc(42, true), e, 100); st.Action != ActionFail || !strings.Contains(st.Err.Error(), "store has it with INCREMENT 2, the database with 1") || codeOf(st.Err) != "55000" {
 		t.Errorf("increment mismatch: %s %v", st.Action, st.Err)
 	}
 }
@@ -154,6 +222,35 @@ func TestPlanExport(t *testing.T) {
 	st = planExport(asc(141, true), seqcache.Sequence{Spec: small, Next: 500}, 100)
 	if st.Action != ActionRestore || !st.NativeExhausted || *st.setval != 550 || st.Warning == "" {
 		t.Errorf("clipped: %s %q %v", st.Action, st.SQL, st.Warning)
+	}
+	// Gap 0: the database continues with exactly the store's next value.
+	st = planExport(capped, e, 0)
+	if st.Action != ActionRestore || st.NativeNext != 500 || *st.setval != 499 {
+		t.Errorf("gap 0: %s %q next %d", st.Action, st.SQL, st.NativeNext)
+	}
+}
+
+// TestPlanExistingNeverCalled: a database sequence never called (its next
+// nextval returns last_value) that has reached the store's values is
+// stopped just before that value, called there, and the store moved past
+// the stop when it is behind: the value is handed out once, by the store.
+func TestPlanExistingNeverCalled(t *testing.T) {
+	spec, _ := seqcache.Define("public.s", seqcache.Start(142))
+	never := asc(150, false) // its next nextval returns 150
+	for _, tt := range []struct {
+		gap, storeNext, wantNext int64
+	}{
+		{0, 142, 150}, // behind: moved to exactly 150
+		{10, 142, 159},
+		{100, 400, 400}, // ahead (150 may be handed out): left there
+	} {
+		st := planImport(never, &seqcache.Sequence{Spec: spec, Next: tt.storeNext}, tt.gap)
+		want := []string{`ALTER SEQUENCE "public"."s" MAXVALUE 149 RESTART WITH 149`, `SELECT setval('"public"."s"', 149, true)`}
+		if st.Action != ActionStop || st.Cap != 149 || st.StoreNext != tt.wantNext || strings.Join(st.SQL, ";") != strings.Join(want, ";") ||
+			*st.setval != 149 || !st.restarts {
+			t.Errorf("gap %d, store next %d: %s cap %d store next %d SQL %q; want stop at 149, store next %d",
+				tt.gap, tt.storeNext, st.Action, st.Cap, st.StoreNext, st.SQL, tt.wantNext)
+		}
 	}
 }
 

@@ -285,9 +285,30 @@ func (a *analyzer) skip(j int) int {
 }
 
 // nameArg parses the sequence argument toks[lo:hi]: a string constant or a
-// parameter, optionally cast to regclass, text, varchar or name.
-func (a *analyzer) nameArg(cs *callSite, lo, hi int) {
+// parameter, optionally cast to regclass, text, varchar or name in any
+// spelling PostgreSQL accepts for a constant: 's'::regclass,
+// CAST('s' AS regclass), regclass 's', each type optionally pg_catalog.
+// qualified, and nested.
+func (a *analyzer) nameArg(cs *callSite, lo, hi int) { a.nameExpr(cs, lo, hi, false) }
+
+// nameExpr parses a name argument; recast reports that it is cast again,
+// so that the type it ends with need not be one nextval takes.
+func (a *analyzer) nameExpr(cs *callSite, lo, hi int, recast bool) {
 	toks := a.toks
+	if inner, end, k, ok := a.castCall(lo, hi); ok {
+		i, last := a.nameCasts(end, hi, k)
+		if i != hi {
+			cs.bad = badNameExpr
+			return
+		}
+		a.nameExpr(cs, lo+2, inner, true)
+		a.checkFinalType(cs, last, recast)
+		return
+	}
+	typed := kwNone
+	if k, next := a.typeName(lo, hi); isNameType(k) && next < hi && toks[next].kind == tString {
+		lo, typed = next, k // regclass 's': a typed constant
+	}
 	t := &toks[lo]
 	i := lo + 1
 	switch t.kind {
@@ -304,7 +325,7 @@ func (a *analyzer) nameArg(cs *callSite, lo, hi int) {
 				return
 			}
 		}
-		i = a.skipCasts(i, hi, isNameType)
+		i, last := a.nameCasts(i, hi, typed)
 		if i != hi {
 			cs.bad = badNameExpr
 			return
@@ -325,17 +346,41 @@ func (a *analyzer) nameArg(cs *callSite, lo, hi int) {
 		default:
 			cs.malformed = true
 		}
+		a.checkFinalType(cs, last, recast)
 	case tParam:
-		if a.skipCasts(i, hi, isNameType) != hi {
+		i, last := a.nameCasts(i, hi, kwNone)
+		if i != hi {
 			cs.bad = badNameExpr
 			return
 		}
 		cs.nameParam = a.paramNum(lo)
+		a.checkFinalType(cs, last, recast)
 	case tNumber:
 		cs.bad = badOID
 	default:
 		cs.bad = badNameExpr
 	}
+}
+
+// checkFinalType: nextval(name) does not exist (name has no implicit cast
+// to regclass, unlike text and varchar); PostgreSQL reports it (42883).
+func (a *analyzer) checkFinalType(cs *callSite, last keyword, recast bool) {
+	if last == kwName && !recast {
+		cs.malformed = true
+	}
+}
+
+// nameCasts skips ::casts to name types at i and returns the index after
+// them and the last type (typ when there is none).
+func (a *analyzer) nameCasts(i, hi int, typ keyword) (int, keyword) {
+	for i < hi && a.toks[i].kind == tCast {
+		k, next := a.typeName(i+1, hi)
+		if !isNameType(k) {
+			break
+		}
+		i, typ = next, k
+	}
+	return i, typ
 }
 
 // uescape parses an optional UESCAPE 'c' clause at i and returns the
@@ -459,26 +504,53 @@ func parseInt(s string, neg bool) (int64, bool) {
 // test on the type's last name; pg_catalog. qualification allowed) and
 // returns the index after them.
 func (a *analyzer) skipCasts(i, hi int, ok func(keyword) bool) int {
-	toks := a.toks
-	for i < hi && toks[i].kind == tCast {
-		j := i + 1
-		if j+1 < hi && a.isPgCatalog(j) && toks[j+1].kind == tDot {
-			j += 2
-		}
-		if j >= hi || toks[j].kind != tIdent {
-			return i
-		}
-		k := toks[j].kw
-		if k == kwCharacter && j+1 < hi && toks[j+1].kind == tIdent && toks[j+1].kw == kwVarying {
-			k = kwVarchar
-			j++
-		}
+	for i < hi && a.toks[i].kind == tCast {
+		k, next := a.typeName(i+1, hi)
 		if !ok(k) {
 			return i
 		}
-		i = j + 1
+		i = next
 	}
 	return i
+}
+
+// typeName reads a type name at j: its key word (kwNone when it is none
+// the planner knows; CHARACTER VARYING is kwVarchar), pg_catalog.
+// qualification allowed, and the index after it.
+func (a *analyzer) typeName(j, hi int) (keyword, int) {
+	toks := a.toks
+	if j+1 < hi && a.isPgCatalog(j) && toks[j+1].kind == tDot {
+		j += 2
+	}
+	if j >= hi || toks[j].kind != tIdent {
+		return kwNone, j
+	}
+	k := toks[j].kw
+	if k == kwCharacter && j+1 < hi && toks[j+1].kind == tIdent && toks[j+1].kw == kwVarying {
+		k = kwVarchar
+		j++
+	}
+	return k, j + 1
+}
+
+// castCall recognises CAST(expr AS type) at lo, type a name type: it
+// returns the end of expr (which starts at lo+2), the index after the
+// closing parenthesis and the type.
+func (a *analyzer) castCall(lo, hi int) (exprEnd, after int, typ keyword, ok bool) {
+	toks := a.toks
+	t := &toks[lo]
+	if lo+1 >= hi || t.kind != tIdent || t.sub == identAfterDot || !strings.EqualFold(a.src[t.start:t.end], "cast") ||
+		toks[lo+1].kind != tLParen {
+		return 0, 0, kwNone, false
+	}
+	rp := int(toks[lo+1].pair)
+	for j := lo + 2; j < rp; j = a.skip(j) {
+		if toks[j].kind == tIdent && toks[j].kw == kwAs {
+			k, next := a.typeName(j+1, rp)
+			return j, rp + 1, k, j > lo+2 && isNameType(k) && next == rp
+		}
+	}
+	return 0, 0, kwNone, false
 }
 
 func isNameType(k keyword) bool {
@@ -575,7 +647,7 @@ func (a *analyzer) identName(cs *callSite, parts []int) {
 	}
 	switch len(parts) {
 	case 1:
-		cs.seq = Name{Schema: a.opts.DefaultSchema, Name: s[0]}
+		cs.seq = Name{Schema: unqualifiedSchema(a.opts.DefaultSchema), Name: s[0]}
 	case 2:
 		cs.seq = Name{Schema: s[0], Name: s[1]}
 	default:

@@ -31,10 +31,13 @@
 // or lastval(); the function name may be pg_catalog-qualified and quoted
 // ("nextval", U&"..."), and is case-insensitive when unquoted. The
 // sequence argument x is a string constant ('s', 'public.s', '"Mixed"',
-// E'...', U&'...'), optionally cast to regclass, text, varchar or name, or
-// a parameter $k. Its name is resolved like regclass (see [ParseName]):
-// unquoted parts fold to lower case, an unqualified name is in
-// Options.DefaultSchema. setval's value is an integer constant or a
+// E'...', U&'...'), or a parameter $k, in any constant spelling PostgreSQL
+// accepts: cast with :: or CAST(x AS t) to regclass, text or varchar (name
+// only when cast again: nextval(name) does not exist, and such a call is
+// left to PostgreSQL's error), or typed as regclass 's', each type
+// optionally pg_catalog-qualified. Its name is parsed like regclass (see
+// [ParseName]): unquoted parts fold to lower case, an unqualified name is
+// in Options.DefaultSchema, or stays unqualified with SearchPath. setval's value is an integer constant or a
 // parameter, its is_called true, false, a boolean string or a parameter.
 //
 // With the default options NEXT VALUE FOR s is a call too (the SQL
@@ -204,8 +207,8 @@
 // A user-defined set-returning function next to a call in a FROM-less
 // SELECT list is not recognised as one (the built-in ones are). The
 // search_path is not consulted: unqualified names resolve in
-// Options.DefaultSchema (a SET search_path is reported as a Fact, not
-// followed). A U&"..." UESCAPE name in NEXT VALUE FOR is
+// Options.DefaultSchema, or stay unqualified with SearchPath for the
+// caller to resolve (SET search_path and the role are reported as Facts). A U&"..." UESCAPE name in NEXT VALUE FOR is
 // refused. Evaluation order is taken to be the text order (PostgreSQL
 // evaluates a CTE when its statement first reads it). Sequence calls made
 // by the database itself (column defaults, triggers, functions, views, and

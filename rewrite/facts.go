@@ -29,9 +29,10 @@ func (k FactKind) String() string {
 }
 
 // watchedParams are the parameters whose SET, RESET and set_config are
-// reported as Setting facts: search_path resolves unqualified names, and
-// standard_conforming_strings changes how '...\' is read.
-var watchedParams = [...]string{"search_path", "standard_conforming_strings"}
+// reported as Setting facts: search_path resolves unqualified names (and
+// the role gives its "$user"), and standard_conforming_strings changes how
+// '...\' is read.
+var watchedParams = [...]string{"search_path", "standard_conforming_strings", "role", "session_authorization"}
 
 // Fact is something a statement does that the driver acts on, as far as
 // the text tells. The statement's words are matched case-insensitively
@@ -232,6 +233,10 @@ func (a *analyzer) resetFact(lo, hi int) (Fact, bool) {
 		f.All = true
 		return f, true
 	}
+	if a.wordAt(lo+1, hi, "session") && a.wordAt(lo+2, hi, "authorization") && lo+3 == hi {
+		f.Object = "session_authorization"
+		return f, true
+	}
 	p, ok := a.paramAt(lo+1, hi)
 	f.Object = p
 	return f, ok && lo+2 == hi
@@ -249,12 +254,19 @@ func (a *analyzer) setFact(lo, hi int) (Fact, bool) {
 	case a.wordAt(i, hi, "session"):
 		i++
 	}
-	if a.wordAt(i, hi, "schema") && a.kindAt(i+1, hi) == tString {
+	switch {
+	case a.wordAt(i, hi, "schema") && a.kindAt(i+1, hi) == tString:
 		f.Object = "search_path"
 		i++
-	} else {
+	case a.wordAt(i, hi, "role") && !a.assignAt(i+1, hi):
+		f.Object = "role" // SET ROLE r: the "$user" of search_path
+		i++
+	case a.wordAt(i, hi, "authorization") && a.wordAt(i-1, hi, "session"):
+		f.Object = "session_authorization" // SET SESSION AUTHORIZATION r
+		i++
+	default:
 		p, ok := a.paramAt(i, hi)
-		if !ok || !(a.kwAt(i+1, hi) == kwTo || a.kindAt(i+1, hi) == tOp && a.src[a.toks[i+1].start:a.toks[i+1].end] == "=") {
+		if !ok || !a.assignAt(i+1, hi) {
 			return Fact{}, false
 		}
 		f.Object = p
@@ -269,6 +281,11 @@ func (a *analyzer) setFact(lo, hi int) (Fact, bool) {
 	}
 	f.Value, f.Constant = a.src[a.toks[i].start:a.toks[hi-1].end], a.constants(i, hi)
 	return f, true
+}
+
+// assignAt reports whether token i is TO or =.
+func (a *analyzer) assignAt(i, hi int) bool {
+	return a.kwAt(i, hi) == kwTo || a.kindAt(i, hi) == tOp && a.src[a.toks[i].start:a.toks[i].end] == "="
 }
 
 // constants reports whether toks[lo:hi] are names, constants and commas.

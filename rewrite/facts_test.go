@@ -65,7 +65,11 @@ func TestFacts(t *testing.T) {
 		{`SET standard_conforming_strings = off`, `Setting SET standard_conforming_strings ="off"`},
 		{`SET work_mem = '1MB'`, ``},
 		{`SET TIME ZONE 'UTC'`, ``},
-		{`SET SESSION AUTHORIZATION r`, ``},
+		{`SET SESSION AUTHORIZATION r`, `Setting SET session_authorization ="r"`}, // "$user" in search_path
+		{`SET ROLE app`, `Setting SET role ="app"`},
+		{`set local role = 'app'`, `Setting SET role ="'app'" local`},
+		{`RESET ROLE`, `Setting RESET role reset`},
+		{`RESET SESSION AUTHORIZATION`, `Setting RESET session_authorization reset`},
 		{`RESET search_path`, `Setting RESET search_path reset`},
 		{`RESET ALL`, `Setting RESET reset all`},
 		{`RESET work_mem`, ``},

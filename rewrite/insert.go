@@ -61,11 +61,8 @@ type rowValue struct {
 
 // parseInsert describes sql when it is a single INSERT statement (possibly
 // after WITH and followed by a semicolon). Unqualified table names resolve
-// in defaultSchema ("public" if empty).
+// in defaultSchema ("public" if empty; unresolved with SearchPath).
 func parseInsert(sql, defaultSchema string) (*insertStmt, bool) {
-	if defaultSchema == "" {
-		defaultSchema = DefaultSchema
-	}
 	toks, _, ok := lex(sql, nil)
 	if !ok {
 		return nil, false
@@ -265,7 +262,7 @@ func (a *analyzer) tableName(lo, hi int) (Name, bool) {
 	case 0:
 		return Name{}, false
 	case 1:
-		return Name{Schema: a.opts.DefaultSchema, Name: parts[0]}, true
+		return Name{Schema: unqualifiedSchema(a.opts.DefaultSchema), Name: parts[0]}, true
 	}
 	return Name{Schema: parts[np-2], Name: parts[np-1]}, true
 }

@@ -21,8 +21,36 @@ type Name struct {
 func (n Name) Key() string { return n.Schema + "." + n.Name }
 
 // String returns the name as PostgreSQL would display a regclass: each part
-// double-quoted when it is not a plain lower-case identifier.
-func (n Name) String() string { return quoteIdent(n.Schema) + "." + quoteIdent(n.Name) }
+// double-quoted when it is not a plain lower-case identifier; without a
+// schema when unqualified.
+func (n Name) String() string {
+	if n.Schema == "" {
+		return quoteIdent(n.Name)
+	}
+	return quoteIdent(n.Schema) + "." + quoteIdent(n.Name)
+}
+
+// Qualified reports whether the name has its schema: false only for an
+// unqualified name parsed with SearchPath as the default schema.
+func (n Name) Qualified() bool { return n.Schema != "" }
+
+// SearchPath, as the default schema of ParseName or Options, leaves
+// unqualified names unresolved (Schema ""), for a caller that resolves them
+// in a connection's search_path as PostgreSQL does. (No schema name holds a
+// NUL byte.)
+const SearchPath = "\x00"
+
+// unqualifiedSchema is the Schema of an unqualified name with the default
+// schema given.
+func unqualifiedSchema(defaultSchema string) string {
+	switch defaultSchema {
+	case "":
+		return DefaultSchema
+	case SearchPath:
+		return ""
+	}
+	return defaultSchema
+}
 
 // Errors returned by [ParseName]; test them with errors.Is.
 var (
@@ -49,11 +77,9 @@ const DefaultSchema = "public"
 // part, unquoted parts folded to lower case (ASCII only, as in UTF-8
 // databases), "quoted" parts kept as written with "" standing for one
 // quote, every part truncated to 63 bytes. An unqualified name resolves in
-// defaultSchema ("public" if empty), in place of the search_path.
+// defaultSchema ("public" if empty), or stays unqualified with SearchPath.
 func ParseName(s, defaultSchema string) (Name, error) {
-	if defaultSchema == "" {
-		defaultSchema = DefaultSchema
-	}
+	defaultSchema = unqualifiedSchema(defaultSchema)
 	if isDigits(s) {
 		return Name{}, fmt.Errorf("%w: %q", ErrNameOID, s)
 	}

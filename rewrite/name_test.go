@@ -16,6 +16,8 @@ func TestParseName(t *testing.T) {
 		{"s", "", Name{"public", "s"}, nil},
 		{"S", "", Name{"public", "s"}, nil},
 		{"s", "app", Name{"app", "s"}, nil},
+		{`"My"`, SearchPath, Name{"", "My"}, nil}, // unqualified, for the caller to resolve
+		{"App.S", SearchPath, Name{"app", "s"}, nil},
 		{"Public.Orders_Id_Seq", "", Name{"public", "orders_id_seq"}, nil},
 		{`"Mixed"`, "", Name{"public", "Mixed"}, nil},
 		{`"My ""Seq"""`, "", Name{"public", `My "Seq"`}, nil},

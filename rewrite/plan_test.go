@@ -44,6 +44,7 @@ var (
 	noNVF   = &Options{NoNextValueFor: true}
 	onlyS   = &Options{Managed: func(n Name) bool { return n.Name != "other" }}
 	appSchm = &Options{DefaultSchema: "app"}
+	onPath  = &Options{DefaultSchema: SearchPath}
 )
 
 type planCase struct {
@@ -105,6 +106,18 @@ var planCases = []planCase{
 	{name: "U& string name", sql: `SELECT nextval(U&'d\0061t\+000061'), nextval(U&'d!0061ta' UESCAPE '!')`, kind: Local,
 		calls: []string{`nextval public.data @"nextval(U&'d\\0061t\\+000061')"`, `nextval public.data @"nextval(U&'d!0061ta' UESCAPE '!')"`},
 		cols:  []string{"nextval", "nextval"}},
+	{name: "CAST spellings", sql: `SELECT nextval(CAST('s' AS regclass)), pg_catalog.currval(cast(CAST(E'\x73' AS text) as pg_catalog.regclass)::regclass), nextval(CAST($1 AS pg_catalog.text))`, kind: Local,
+		calls: []string{`nextval public.s @"nextval(CAST('s' AS regclass))"`, `currval public.s @"pg_catalog.currval(cast(CAST(E'\\x73' AS text) as pg_catalog.regclass)::regclass)"`, `nextval $1 @"nextval(CAST($1 AS pg_catalog.text))"`},
+		cols:  []string{"nextval", "currval", "nextval"}},
+	{name: "typed constants", sql: `SELECT nextval(regclass 's'), nextval(pg_catalog.text 'App.T'), nextval(character varying U&'\0073')`, kind: Local,
+		calls: []string{`nextval public.s @"nextval(regclass 's')"`, `nextval app.t @"nextval(pg_catalog.text 'App.T')"`, `nextval public.s @"nextval(character varying U&'\\0073')"`},
+		cols:  []string{"nextval", "nextval", "nextval"}},
+	{name: "name cast again", sql: `SELECT nextval('s'::name::regclass), nextval(CAST('s'::name AS regclass)), nextval($1::name::text)`, kind: Local,
+		calls: []string{`nextval public.s @"nextval('s'::name::regclass)"`, `nextval public.s @"nextval(CAST('s'::name AS regclass))"`, `nextval $1 @"nextval($1::name::text)"`},
+		cols:  []string{"nextval", "nextval", "nextval"}},
+	{name: "nextval(name) does not exist", sql: `SELECT nextval('s'::name)`, kind: Pass},
+	{name: "nextval(CAST AS name) does not exist", sql: `SELECT nextval(CAST('s' AS name))`, kind: Pass},
+	{name: "nextval(name $1) does not exist", sql: `SELECT nextval($1::regclass::name)`, kind: Pass},
 	{name: "string continuation", sql: "SELECT nextval('my' \n  'seq')", kind: Local,
 		calls: []string{"nextval public.myseq @\"nextval('my' \\n  'seq')\""}, cols: []string{"nextval"}},
 	{name: "name parameter", sql: `SELECT nextval($1)`, kind: Local,
@@ -119,6 +132,9 @@ var planCases = []planCase{
 	{name: "NEXT VALUE FOR", sql: `SELECT NEXT VALUE FOR s, next value for "Sch".Seq2`, kind: Local,
 		calls: []string{`nextval public.s @"NEXT VALUE FOR s"`, `nextval Sch.seq2 @"next value for \"Sch\".Seq2"`},
 		cols:  []string{"nextval", "nextval"}},
+	{name: "names left to the search_path", opts: onPath, sql: `SELECT nextval('s'), currval('"S"'), nextval('public.s'), NEXT VALUE FOR t`, kind: Local,
+		calls: []string{`nextval .s @"nextval('s')"`, `currval .S @"currval('\"S\"')"`, `nextval public.s @"nextval('public.s')"`, `nextval .t @"NEXT VALUE FOR t"`},
+		cols:  []string{"nextval", "currval", "nextval", "nextval"}},
 	{name: "default schema option", opts: appSchm, sql: `SELECT nextval('s'), nextval('public.s')`, kind: Local,
 		calls: []string{`nextval app.s @"nextval('s')"`, `nextval public.s @"nextval('public.s')"`}, cols: []string{"nextval", "nextval"}},
 	{name: "oracle nextval from dual", opts: oracle, sql: `SELECT s.NEXTVAL, app.s.currval FROM DUAL`, kind: Local,
@@ -307,6 +323,8 @@ var planCases = []planCase{
 		calls: []string{`setval public.s v=$1 called=true @"setval('s', $1)"`}, reason: "takes setval's arguments from parameters inside a larger statement"},
 	{name: "name from an expression", sql: `SELECT nextval(seqname) FROM seqs`, kind: Refuse,
 		calls: []string{`nextval ? @"nextval(seqname)"`}, reason: "nextval(seqname) takes the sequence name from an expression; seqshim needs a string constant or a parameter: write nextval('schema.name') or nextval($1)"},
+	{name: "CAST to another type", sql: `SELECT nextval(CAST('s' AS int)), nextval(CAST(seqname AS regclass))`, kind: Refuse,
+		calls: []string{`nextval ? @"nextval(CAST('s' AS int))"`, `nextval ? @"nextval(CAST(seqname AS regclass))"`}, reason: "nextval(CAST('s' AS int)) takes the sequence name from an expression"},
 	{name: "name by OID", sql: `SELECT nextval(16384)`, kind: Refuse,
 		calls: []string{`nextval ? @"nextval(16384)"`}, reason: "gives the sequence by OID"},
 	{name: "name by OID string", sql: `SELECT currval('16384')`, kind: Refuse,

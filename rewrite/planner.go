@@ -9,8 +9,9 @@ import (
 
 // Options configure a Planner.
 type Options struct {
-	// DefaultSchema is the schema of unqualified sequence names, in place of
-	// the search_path; "public" if empty.
+	// DefaultSchema is the schema of unqualified sequence and table names;
+	// "public" if empty. SearchPath leaves them unqualified (Name.Schema
+	// ""), for the caller to resolve in the connection's search_path.
 	DefaultSchema string
 	// Oracle recognises s.NEXTVAL and s.CURRVAL (also schema.s.NEXTVAL).
 	// Off by default, since t.nextval can be a column; with it on, FROM

@@ -45,7 +45,7 @@ func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
 	fs.StringVar(&f.allow, "allow", os.Getenv("SEQSHIM_ALLOW"), "comma-separated patterns of managed sequences, as seqshim.allow (env SEQSHIM_ALLOW)")
 	fs.StringVar(&f.deny, "deny", os.Getenv("SEQSHIM_DENY"), "comma-separated patterns left to PostgreSQL, as seqshim.deny (env SEQSHIM_DENY)")
 	if withGap {
-		fs.Int64Var(&f.gap, "gap", migrate.DefaultGap, "values between the database's side and the store's")
+		fs.Int64Var(&f.gap, "gap", migrate.DefaultGap, "values between the database's side and the store's; 0 hands over exactly")
 		fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and change nothing")
 		fs.DurationVar(&f.lockTimeout, "lock-timeout", migrate.DefaultLockTimeout, "bound on the wait for a sequence's lock")
 	}
@@ -54,14 +54,18 @@ func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
 
 // options checks the flags and returns the migration options.
 func (f *migrateFlags) options() (migrate.Options, error) {
-	if f.gap < 1 && f.withGap {
-		return migrate.Options{}, fmt.Errorf("%w: -gap %d: want a positive number of values", errUsage, f.gap)
+	if f.gap < 0 && f.withGap {
+		return migrate.Options{}, fmt.Errorf("%w: -gap %d: want 0 (exact handover) or a positive number of values", errUsage, f.gap)
 	}
 	if f.lockTimeout < 0 {
 		return migrate.Options{}, fmt.Errorf("%w: -lock-timeout %s: want a positive duration", errUsage, f.lockTimeout)
 	}
+	gap := f.gap
+	if gap == 0 && f.withGap {
+		gap = migrate.ExactHandover
+	}
 	o := migrate.Options{
-		Gap: f.gap, Schema: f.schema, LockTimeout: f.lockTimeout,
+		Gap: gap, Schema: f.schema, LockTimeout: f.lockTimeout,
 		Allow: selector.Split(f.allow), Deny: selector.Split(f.deny),
 		Logger: slog.New(slog.DiscardHandler), // the command prints what happens
 	}
@@ -110,8 +114,12 @@ Creates each database sequence in the store at last_value + gap*increment
 (next value + gap*increment when never called) with the same parameters,
 and caps the database's own sequence just below (ALTER SEQUENCE ... MAXVALUE,
 MINVALUE when descending, NO CYCLE), so that instances still on native
-sequences and instances on seqshim draw from disjoint ranges. Prints the
-plan first; running it again changes nothing.
+sequences and instances on seqshim draw from disjoint ranges. A sequence with
+fewer values left than the gap is split: the database keeps half of what
+remains (a warning says so). -gap 0 hands over exactly: the database's
+sequence stops where it stands and the store continues with the value it
+would have returned next; use it when no instance still draws natively.
+Prints the plan first; running it again changes nothing.
 
 With -mysql-dsn, MariaDB's sequences are imported past next_not_cached_value
 and capped the same way, and AUTO_INCREMENT tables past their counter and

@@ -162,8 +162,8 @@ func TestCLIMigrateErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{cmdArgs(flags, "import", "-gap", "0"), "seqshim import: usage: -gap 0: want a positive number of values"},
-		{cmdArgs(flags, "export", "-gap", "-5"), "seqshim export: usage: -gap -5: want a positive number of values"},
+		{cmdArgs(flags, "import", "-gap", "-1"), "seqshim import: usage: -gap -1: want 0 (exact handover) or a positive number of values"},
+		{cmdArgs(flags, "export", "-gap", "-5"), "seqshim export: usage: -gap -5: want 0 (exact handover) or a positive number of values"},
 		{cmdArgs(flags, "import", "-gap", "x"), `seqshim import: usage: invalid value "x" for flag -gap: parse error`},
 		{cmdArgs(flags, "import", "-gap", "99999999999999999999"), `invalid value "99999999999999999999" for flag -gap: value out of range`},
 		{cmdArgs(flags, "import", "-only", "123"), `seqshim import: usage: bad sequence name "123": sequence given by OID`},
@@ -192,12 +192,13 @@ func TestCLIMigrateErrors(t *testing.T) {
 	wantRun(t, 1, []string{fmt.Sprintf("sequence %s.ok is excluded by --allow/--deny", schema)},
 		cmdArgs(flags, "import", "-only", schema+".ok", "-deny", schema+".ok")...)
 
-	// No room for the gap: 1, the fix; the other sequence is imported.
-	out := wantRun(t, 1, []string{fmt.Sprintf("sequence %s.tiny: last value 32760 leaves 7 value(s) before its MAXVALUE 32767, fewer than the gap 100: fix: import it with --gap 7 or less", schema)},
-		cmdArgs(flags, "import", "-gap", "100")...)
-	if !strings.Contains(out, schema+".ok    create ✓") || !strings.Contains(out, "1 sequence(s) changed") ||
-		!strings.Contains(out, "fix commands: `seqshim get NAME`") {
-		t.Errorf("partial import:\n%s", out)
+	// No room for the gap: a gap that fits, with a warning; a gap that
+	// fits is used as given.
+	out := wantRun(t, 0, nil, cmdArgs(flags, "import", "-gap", "100", "-dry-run")...)
+	if !strings.Contains(out, "create in the store at 32764; cap the database at MAXVALUE 32763") ||
+		!strings.Contains(out, fmt.Sprintf("WARNING: sequence %s.tiny: 7 value(s) remain from its next value 32761 to its MAXVALUE 32767, too few for the gap 100: "+
+			"the database keeps 3 and the store starts at 32764", schema)) {
+		t.Errorf("tiny with a gap that does not fit:\n%s", out)
 	}
 	out = wantRun(t, 0, nil, cmdArgs(flags, "import", "-gap", "7", "-only", schema+".tiny")...)
 	if !strings.Contains(out, "create in the store at 32767; cap the database at MAXVALUE 32766") {
@@ -205,6 +206,19 @@ func TestCLIMigrateErrors(t *testing.T) {
 	}
 	if m, _ := pgMaxValue(t, db, schema, "tiny"); m != 32766 {
 		t.Errorf("tiny cap %d", m)
+	}
+	// Exact handover: the store continues with the database's next value.
+	// A sequence with nothing left fails with PostgreSQL's 2200H and the
+	// fix; the other is imported, and the CLI names the fix commands.
+	cliExec(t, db, fmt.Sprintf("CREATE SEQUENCE %s.spent MAXVALUE 2; SELECT nextval('%[1]s.spent'), nextval('%[1]s.spent')", schema))
+	out = wantRun(t, 1, []string{fmt.Sprintf(`sequence %s.spent: nothing is left to hand over: its last value is its MAXVALUE`, schema), "(SQLSTATE 2200H): fix: widen its limit"},
+		cmdArgs(flags, "import", "-gap", "0")...)
+	if !strings.Contains(out, "exact handover: create in the store at 1") || !strings.Contains(out, "import plan (gap 0)") ||
+		!strings.Contains(out, "1 sequence(s) changed") || !strings.Contains(out, "fix commands: `seqshim get NAME`") {
+		t.Errorf("gap 0:\n%s", out)
+	}
+	if m, _ := pgMaxValue(t, db, schema, "ok"); m != 0 {
+		t.Errorf("ok stopped at MAXVALUE %d, want 0", m)
 	}
 
 	// Overlap: the store has a sequence the database has gone past, uncapped.
