@@ -168,30 +168,7 @@ func (a *myAnalyzer) plan() *Plan {
 	if len(a.calls) == 0 {
 		return pl
 	}
-	c0 := 0
-	var v verdict
-	for k, st := range stmts {
-		c1 := c0
-		for c1 < len(a.calls) && a.calls[c1].first < st[1] {
-			c1++
-		}
-		sv := a.classify(st[0], st[1], c0, c1)
-		c0 = c1
-		if sv.kind == Pass {
-			continue
-		}
-		if len(stmts) > 1 {
-			if sv.kind != Refuse {
-				sv.reason = "the query string holds " + strconv.Itoa(len(stmts)) + " statements and statement " + strconv.Itoa(k+1) +
-					" calls a sequence; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
-			} else {
-				sv.reason = "statement " + strconv.Itoa(k+1) + " of " + strconv.Itoa(len(stmts)) + ": " + sv.reason
-			}
-			sv.kind = Refuse
-		}
-		v = sv
-		break
-	}
+	v := a.verdict(stmts)
 	if v.kind == Pass {
 		return pl
 	}
@@ -249,6 +226,31 @@ func (a *myAnalyzer) facts(stmts [][2]int) []Fact {
 		}
 	}
 	return out
+}
+
+// verdict classifies the statements: the first that is not Pass decides;
+// in a string of several statements, it is refused.
+func (a *myAnalyzer) verdict(stmts [][2]int) verdict {
+	c0 := 0
+	for k, st := range stmts {
+		c1 := c0
+		for c1 < len(a.calls) && a.calls[c1].first < st[1] {
+			c1++
+		}
+		v := a.classify(st[0], st[1], c0, c1)
+		c0 = c1
+		switch {
+		case v.kind == Pass:
+			continue
+		case len(stmts) > 1 && v.kind != Refuse:
+			v.kind, v.reason = Refuse, "the query string holds "+strconv.Itoa(len(stmts))+" statements and statement "+strconv.Itoa(k+1)+
+				" calls a sequence; seqshim answers sequence calls only in a query string of one statement: send the statements one at a time"
+		case len(stmts) > 1:
+			v.reason = "statement " + strconv.Itoa(k+1) + " of " + strconv.Itoa(len(stmts)) + ": " + v.reason
+		}
+		return v
+	}
+	return verdict{kind: Pass}
 }
 
 func keyOf(n Name) string {

@@ -222,90 +222,108 @@ func (p *Planner) myImplicit(pl *Plan, table func(Name) (*Table, error)) (*Plan,
 // myFill plans the INSERT ins of p into t; it returns p itself when no
 // value is generated.
 func myFill(p *Plan, ins *myInsert, t *myTable) (*Plan, []int) {
-	refuse := func(why string) *Plan { return refusedPlan(p, why) }
 	if ins.Select {
-		return refuse("INSERT ... SELECT into " + ins.Table.Key() + " may leave its AUTO_INCREMENT column " + t.Auto +
-			" to MariaDB, whose values seqshim does not give: insert the rows with VALUES, or leave the table to MariaDB (seqshim.deny=" + t.Key + ")"), nil
+		return refusedPlan(p, "INSERT ... SELECT into "+ins.Table.Key()+" may leave its AUTO_INCREMENT column "+t.Auto+
+			" to MariaDB, whose values seqshim does not give: insert the rows with VALUES, or leave the table to MariaDB (seqshim.deny="+t.Key+")"), nil
 	}
 	toks, ok := myLex(p.Original)
 	if !ok {
 		return p, nil
 	}
-	var adds []autoEdit
-	var callerParams []int
-	paramAt := func(sp Span) int { // the caller's ordinal of a value that is a lone ?
-		n := 0
-		for i := range toks {
-			if toks[i].kind == myParam {
-				n++
-				if toks[i].start == sp.Start && toks[i].end == sp.End {
-					return n
-				}
-			}
-		}
-		return 0
-	}
-	value := func(sp Span) {
-		switch v := strings.ToLower(p.Original[sp.Start:sp.End]); {
-		case v == "null" || v == "default" || t.ZeroGenerates && isZero(v):
-			adds = append(adds, autoEdit{at: sp})
-		default:
-			if n := paramAt(sp); n > 0 {
-				callerParams = append(callerParams, n)
-			}
-		}
-	}
+	f := filler{p: p, toks: toks, t: t}
 	switch {
 	case ins.SetColumns != nil:
-		if k := indexFold(ins.SetColumns, t.Auto); k >= 0 {
-			value(ins.SetValues[k])
-		} else {
-			adds = append(adds, autoEdit{at: Span{ins.SetEnd, ins.SetEnd}, prefix: ", " + quoteMyIdent(t.Auto) + " = "})
-		}
+		f.setForm(ins)
 	case ins.Columns != nil:
-		k := indexFold(ins.Columns, t.Auto)
-		if k < 0 {
-			sep := ", "
-			if len(ins.Columns) == 0 {
-				sep = ""
-			}
-			adds = append(adds, autoEdit{at: Span{ins.ListEnd, ins.ListEnd}, text: sep + quoteMyIdent(t.Auto)})
-		}
-		for r, row := range ins.Rows {
-			switch {
-			case k >= 0 && k < len(row):
-				value(row[k])
-			case k < 0:
-				sep := ", "
-				if len(row) == 0 {
-					sep = ""
-				}
-				adds = append(adds, autoEdit{at: Span{ins.RowEnds[r], ins.RowEnds[r]}, prefix: sep})
-			}
-		}
+		f.listForm(ins)
 	default: // VALUES for every column, in table order
 		k := indexFold(t.Columns, t.Auto)
 		for _, row := range ins.Rows {
 			if len(row) == 0 {
-				return refuse("INSERT INTO " + ins.Table.Key() + " VALUES () leaves its AUTO_INCREMENT column " + t.Auto +
-					" to MariaDB: name the column, as in INSERT INTO t (" + t.Auto + ") VALUES (NULL)"), nil
+				return refusedPlan(p, "INSERT INTO "+ins.Table.Key()+" VALUES () leaves its AUTO_INCREMENT column "+t.Auto+
+					" to MariaDB: name the column, as in INSERT INTO t ("+t.Auto+") VALUES (NULL)"), nil
 			}
 			if len(row) != len(t.Columns) || k < 0 {
 				return p, nil // the server reports the column count
 			}
-			value(row[k])
+			f.value(row[k])
 		}
 	}
-	gen := 0
-	for _, ad := range adds {
-		if ad.text == "" {
-			gen++
+	if f.generated == 0 {
+		return p, f.callers
+	}
+	return renderImplicit(p, toks, f.adds, t), f.callers
+}
+
+// filler collects what myFill changes: the edits, how many of them are
+// new values, and the caller's parameters that give the column a value.
+type filler struct {
+	p         *Plan
+	toks      []myToken
+	t         *myTable
+	adds      []autoEdit
+	generated int
+	callers   []int
+}
+
+// generate adds a new value at sp, after prefix.
+func (f *filler) generate(sp Span, prefix string) {
+	f.adds = append(f.adds, autoEdit{at: sp, prefix: prefix})
+	f.generated++
+}
+
+// value handles the column's value at sp: NULL, DEFAULT (and 0 where it
+// generates) are replaced; a lone ? is the caller's, checked at run time.
+func (f *filler) value(sp Span) {
+	switch v := strings.ToLower(f.p.Original[sp.Start:sp.End]); {
+	case v == "null" || v == "default" || f.t.ZeroGenerates && isZero(v):
+		f.generate(sp, "")
+	default:
+		n := 0
+		for i := range f.toks {
+			if f.toks[i].kind == myParam {
+				n++
+				if f.toks[i].start == sp.Start && f.toks[i].end == sp.End {
+					f.callers = append(f.callers, n)
+					return
+				}
+			}
 		}
 	}
-	if gen == 0 {
-		return p, callerParams
+}
+
+// setForm fills INSERT ... SET: the column's value, or a new assignment.
+func (f *filler) setForm(ins *myInsert) {
+	if k := indexFold(ins.SetColumns, f.t.Auto); k >= 0 {
+		f.value(ins.SetValues[k])
+		return
 	}
-	return renderImplicit(p, toks, adds, t), callerParams
+	f.generate(Span{ins.SetEnd, ins.SetEnd}, ", "+quoteMyIdent(f.t.Auto)+" = ")
+}
+
+// listForm fills INSERT with a column list: each row's value, or the
+// column added to the list and a new value to each row.
+func (f *filler) listForm(ins *myInsert) {
+	k := indexFold(ins.Columns, f.t.Auto)
+	if k < 0 {
+		f.adds = append(f.adds, autoEdit{at: Span{ins.ListEnd, ins.ListEnd}, text: sep(len(ins.Columns)) + quoteMyIdent(f.t.Auto)})
+	}
+	for r, row := range ins.Rows {
+		switch {
+		case k >= 0 && k < len(row):
+			f.value(row[k])
+		case k < 0:
+			f.generate(Span{ins.RowEnds[r], ins.RowEnds[r]}, sep(len(row)))
+		}
+	}
+}
+
+// sep is the separator before an item added to a list of n items.
+func sep(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return ", "
 }
 
 // autoEdit is a change PlanMySQLImplicit makes: text inserted as is, or
