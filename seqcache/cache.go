@@ -361,6 +361,10 @@ func (s *seq) unavailable(err error) error {
 	since, last := s.downSince, s.lastErr
 	s.mu.Unlock()
 	if !since.IsZero() {
+		var se *Error
+		if errors.As(last, &se) && se.Err != nil {
+			last = se.Err // the store's own words, without our wrapping
+		}
 		e.Detail = fmt.Sprintf("the store has been unreachable for %s and the outage cover is spent (last error: %v)",
 			time.Since(since).Round(time.Millisecond), last)
 	} else {
@@ -417,7 +421,7 @@ func (s *seq) install(b *held, cover bool) {
 func (s *seq) prefetch(b *buffer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur.Load() == b {
+	if s.cur.Load() == b && b.low*4 >= b.Count { // a quarter of a block or more: a fair sample
 		s.sample(b.low, time.Since(b.since))
 	}
 	if s.loaded && s.pending == nil && s.fetch == nil && !s.closed {

@@ -35,16 +35,22 @@ type fetch struct {
 	err    error         // set before done is closed
 }
 
-// sample folds n values handed out in d into the rate, an exponentially
-// weighted average over samples taken at most twice a block (at its low
-// mark and when it is used up), so that a hot sequence reaches its size
-// within a few blocks. Called with mu held.
+// sample folds n values handed out in d into the rate, taken at most
+// twice a block (at its low mark and when it is used up): a higher rate
+// is taken at once, so that a hot sequence reaches its size within a
+// block or two, and a lower one halves the difference (an exponentially
+// weighted average), so that blocks shrink over a few blocks when demand
+// falls. Called with mu held.
 func (s *seq) sample(n int64, d time.Duration) {
 	if n <= 0 {
 		return
 	}
 	r := float64(n) / max(d, time.Millisecond).Seconds()
-	s.rate += (r - s.rate) / 2
+	if r > s.rate {
+		s.rate = r // at once: a rate too low makes callers wait, too high only holds more
+	} else {
+		s.rate += (r - s.rate) / 2
+	}
 }
 
 // budget is what the cache may hold of the sequence: MaxHeldShare of the

@@ -90,7 +90,7 @@ func TestDemandSizing(t *testing.T) {
 	if st := c.Stats(); st.Reservations > 200_000/400+20 {
 		t.Fatalf("%d reservations for 200,000 values: blocks did not grow", st.Reservations)
 	}
-	vals, errs := paced(c, "public.s", 2000, 500*time.Microsecond, time.Second)
+	vals, errs := paced(c, "public.s", 4000, 250*time.Microsecond, time.Second)
 	if len(errs) > 0 {
 		t.Fatal(errs[0])
 	}
