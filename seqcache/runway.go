@@ -118,14 +118,17 @@ func toInt(f float64) int64 {
 }
 
 // lowMark is the index at which a block of count values starts the next
-// fetch: when LowWater of it is left, or earlier when the rest would not
-// outlast one timed out attempt, so that an unreachable store is known
-// (and the cover in use) before the block runs out.
+// fetch: when LowWater of it is left, or, with an outage cover, earlier
+// when the rest would not outlast one timed out attempt, so that an
+// unreachable store is known (and the cover in use) before the block runs
+// out.
 func (s *seq) lowMark(count int64) int64 {
 	ahead := int64(float64(count) * s.c.cfg.LowWater)
-	lead := s.rate * (s.c.cfg.AttemptTimeout * 5 / 4).Seconds()
-	if l := toInt(lead); l > ahead {
-		ahead = min(l, count)
+	if s.c.cfg.OutageCover > 0 {
+		lead := s.rate * (s.c.cfg.AttemptTimeout * 5 / 4).Seconds()
+		if l := toInt(lead); l > ahead {
+			ahead = min(l, count)
+		}
 	}
 	return max(1, count-ahead)
 }

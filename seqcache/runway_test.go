@@ -3,6 +3,7 @@ package seqcache_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -311,4 +312,72 @@ func TestNoDuplicateUnderFaults(t *testing.T) {
 		unique(t, all)
 	}
 	t.Logf("stats %+v", c.Stats())
+}
+
+// TestRampUp: a cold process under full load grows its blocks within a
+// block or two, so that callers wait for the store only at the start,
+// even with a store that takes 5 ms a reservation.
+func TestRampUp(t *testing.T) {
+	store := &slowStore{Store: newStore(t, spec(t, "public.s")), delay: 5 * time.Millisecond}
+	c := newCache(t, store, seqcache.Config{})
+	ctx := context.Background()
+	for range 300_000 {
+		if _, err := c.Next(ctx, "public.s"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := c.Stats()
+	t.Logf("300,000 values: %d waits, %d reservations, runway %+v", st.Waits, st.Reservations, c.Sequences())
+	if st.Waits > 3 {
+		t.Fatalf("%d waits for the store: the blocks did not grow fast enough", st.Waits)
+	}
+}
+
+// TestCloseUnderLoad: Close while goroutines take values gives back only
+// values nobody took: a second cache on the same store, drawing after it,
+// never hands out a value the first one did.
+func TestCloseUnderLoad(t *testing.T) {
+	store := newStore(t, spec(t, "public.s"))
+	a := seqcache.NewCache(store, seqcache.Config{BlockSize: 50, BlockLifetime: 5 * time.Millisecond,
+		AttemptTimeout: 2 * time.Millisecond, OutageCover: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	var (
+		mu  sync.Mutex
+		all []int64
+		wg  sync.WaitGroup
+	)
+	for range 8 {
+		wg.Go(func() {
+			var mine []int64
+			for {
+				v, err := a.Next(context.Background(), "public.s")
+				if errors.Is(err, seqcache.ErrClosed) {
+					break
+				}
+				if err != nil {
+					t.Error(err)
+					break
+				}
+				mine = append(mine, v)
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	st := a.Stats()
+	if st.Served != int64(len(all)) {
+		t.Fatalf("served %d, goroutines got %d", st.Served, len(all))
+	}
+	b := newCache(t, store, seqcache.Config{BlockSize: 50})
+	more, err := b.NextN(context.Background(), "public.s", 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a: %d values, %d given back, %d lost", len(all), st.GivenBack, st.Lost)
+	unique(t, append(all, more...))
 }

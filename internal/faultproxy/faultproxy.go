@@ -8,6 +8,7 @@ package faultproxy
 import (
 	"bufio"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -254,6 +255,7 @@ func reset(c net.Conn) {
 // throttle answers a request as DynamoDB does when it throttles.
 func throttle(c net.Conn, code string) error {
 	body := fmt.Sprintf(`{"__type":"com.amazonaws.dynamodb.v20120810#%s","message":"Rate of requests exceeds the allowed throughput."}`, code)
-	_, err := fmt.Fprintf(c, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: faultproxy\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	_, err := fmt.Fprintf(c, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: faultproxy\r\n"+
+		"x-amz-crc32: %d\r\nContent-Length: %d\r\n\r\n%s", crc32.ChecksumIEEE([]byte(body)), len(body), body)
 	return err
 }
