@@ -68,7 +68,11 @@ func newFaultRig(t *testing.T) *faultRig {
 		t.Fatal(err)
 	}
 	c := seqcache.NewCache(viaProxy, seqcache.Config{OutageCover: *faultCover, Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(func() { c.Close(context.Background()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.Close(ctx)
+	})
 	return &faultRig{proxy: p, direct: direct, cache: c, spec: spec}
 }
 
@@ -230,9 +234,13 @@ func TestFaults(t *testing.T) {
 func TestBlackholeLongerThanCover(t *testing.T) {
 	r := newFaultRig(t)
 	warm := r.warm(t)
+	rw := r.runway(t)
+	// What the cache holds lasts (blocks and cover) at the rate: past that
+	// and the first failed attempt, callers must fail.
+	lasts := time.Duration(float64(rw.Held+rw.Cover) / rw.Rate * float64(time.Second))
 	r.proxy.Set(faultproxy.Fault{Blackhole: true})
 	start := time.Now()
-	during := r.run(*faultCover+3*time.Second, 1000, 100*time.Millisecond)
+	during := r.run(lasts+2*time.Second, 1000, 100*time.Millisecond)
 	if len(during.errs) == 0 {
 		t.Fatalf("no error through a blackhole of %v with a cover of %v", time.Since(start), *faultCover)
 	}
@@ -305,12 +313,20 @@ func TestNextvalThroughBlackhole(t *testing.T) {
 			t.Fatalf("the cover never reached %v: %+v", *faultCover, c.Sequences())
 		}
 	}
+	// As long as the cover, after what the blocks held: the cover is used
+	// whole.
+	rw := c.Sequences()[0]
+	d := *faultCover + time.Duration(float64(rw.Held)/rw.Rate*float64(time.Second))
 	p.Set(faultproxy.Fault{Blackhole: true})
-	vals, errs := nextval(*faultCover)
+	vals, errs := nextval(d)
 	p.Set(faultproxy.Fault{})
-	t.Logf("%d nextval through a blackhole of %v; runway %+v", len(vals), *faultCover, c.Sequences())
+	after := c.Sequences()[0]
+	t.Logf("%d nextval through a blackhole of %v (cover %v after %d values held); runway after %+v", len(vals), d, *faultCover, rw.Held, after)
 	if len(errs) > 0 {
 		t.Fatalf("%d errors through a blackhole as long as the cover, first: %v", len(errs), errs[0])
+	}
+	if after.Cover > rw.Cover/2 {
+		t.Fatalf("the cover was not used: %d values left of %d", after.Cover, rw.Cover)
 	}
 	all = append(all, vals...)
 	slices.Sort(all)

@@ -489,7 +489,7 @@ func (s *seq) drain(ctx context.Context) error {
 	s.pending, s.cover = nil, nil
 	newestFirst(blocks, s.spec.Increment)
 	for i, b := range blocks {
-		ok, err := s.c.store.GiveBack(ctx, s.name, b.Block)
+		ok, err := s.giveBack(ctx, b.Block)
 		if err != nil || !ok {
 			for _, rest := range blocks[i:] {
 				s.c.lost.Add(rest.Count)
@@ -499,6 +499,14 @@ func (s *seq) drain(ctx context.Context) error {
 		s.c.givenBack.Add(b.Count)
 	}
 	return nil
+}
+
+// giveBack is one give-back, bounded like every store attempt: a store
+// that does not answer must not hold up Close.
+func (s *seq) giveBack(ctx context.Context, b Block) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.c.cfg.AttemptTimeout)
+	defer cancel()
+	return s.c.store.GiveBack(ctx, s.name, b)
 }
 
 // Create implements Store by passing through.

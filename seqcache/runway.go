@@ -279,9 +279,9 @@ func (s *seq) fetched(gen uint64, b Block) {
 }
 
 // topUpCover reserves outage cover in the background when the cover held
-// lasts less than OutageCover at the observed rate (4/5 of its target).
-// One attempt: a failure waits for the next successful block. Called with
-// mu held.
+// lasts less than OutageCover at the observed rate (4/5 of its target), a
+// quarter of the target at a time. One attempt: a failure waits for the
+// next successful block. Called with mu held.
 func (s *seq) topUpCover() {
 	c := s.c
 	if s.covering || s.closed || !s.downSince.IsZero() {
@@ -298,10 +298,14 @@ func (s *seq) topUpCover() {
 	}
 	s.covering = true
 	gen := s.gen
+	// A quarter of the target at a time, so that a rate overestimated while
+	// a process ramps up does not fill the cover (and a crash's loss) at
+	// once: it takes four blocks to fill, each sized by a newer rate.
+	size := min(target-have, max(target/4, s.blockSize()))
 	c.fetches.Add(1)
 	go func() {
 		defer c.fetches.Done()
-		b, err := c.attempt(s.name, target-have)
+		b, err := c.attempt(s.name, size)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.covering = false
