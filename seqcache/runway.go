@@ -202,6 +202,8 @@ func (s *seq) runFetch(f *fetch, gen uint64) {
 				err = nil // set or dropped meanwhile: whoever waits looks again
 			case c.stop.Err() != nil:
 				err = ErrClosed
+			default:
+				s.downSince, s.lastErr = time.Time{}, nil // the store answered, if not with a block
 			}
 			s.fetch, f.err = nil, err
 			s.mu.Unlock()
