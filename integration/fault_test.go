@@ -276,7 +276,11 @@ func TestNextvalThroughBlackhole(t *testing.T) {
 	defer p.Close()
 	e := newEnv(t)
 	e.sequence("bh_seq")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", p.URL()) // the store seqshim opens below
+	// The driver shares one cache per store and configuration in a process:
+	// release the env's, opened on the direct endpoint, so that the cache
+	// opened below reaches the store through the proxy.
+	e.shim.Close()
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", p.URL())
 	db := open(t, "seqshim", e.shimDSN("seqshim.outage_cover="+faultCover.String()))
 	nextval := func(d time.Duration) (vals []int64, errs []error) {
 		next := time.Now()
