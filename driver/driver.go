@@ -167,7 +167,8 @@ type shared struct {
 // cacheKey says when two configurations can share a cache: same store,
 // namespace and cache tuning.
 func cacheKey(cfg Config) string {
-	return fmt.Sprintf("%s|%s|%d|%d|%s", cfg.Store, url.PathEscape(cfg.Namespace), cfg.BlockSize, cfg.MaxBlockSize, cfg.FetchTimeout)
+	return fmt.Sprintf("%s|%s|%d|%d|%s|%s|%s|%g|%s", cfg.Store, url.PathEscape(cfg.Namespace), cfg.BlockSize, cfg.MaxBlockSize,
+		cfg.FetchTimeout, cfg.BlockLifetime, cfg.OutageCover, cfg.MaxHeldShare, cfg.AttemptTimeout)
 }
 
 func (d *Driver) acquire(cfg Config) (*shared, error) {
@@ -182,14 +183,31 @@ func (d *Driver) acquire(cfg Config) (*shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := &shared{key: key, refs: 1, store: store, cache: seqcache.NewCache(store, seqcache.Config{
-		BlockSize:    cfg.BlockSize,
-		MaxBlockSize: cfg.MaxBlockSize,
-		FetchTimeout: cfg.FetchTimeout,
-		Logger:       slog.Default(),
-	})}
+	sh := &shared{key: key, refs: 1, store: store, cache: seqcache.NewCache(store, cacheConfig(cfg))}
 	d.shared[key] = sh
 	return sh, nil
+}
+
+// cacheConfig maps the driver's configuration to the cache's, whose zero
+// values mean "default": here 0 means none (no growth, no cover).
+func cacheConfig(cfg Config) seqcache.Config {
+	c := seqcache.Config{
+		BlockSize:      cfg.BlockSize,
+		MaxBlockSize:   cfg.MaxBlockSize,
+		BlockLifetime:  cfg.BlockLifetime,
+		OutageCover:    cfg.OutageCover,
+		MaxHeldShare:   cfg.MaxHeldShare,
+		AttemptTimeout: cfg.AttemptTimeout,
+		FetchTimeout:   cfg.FetchTimeout,
+		Logger:         slog.Default(),
+	}
+	if c.MaxBlockSize == 0 {
+		c.MaxBlockSize = max(cfg.BlockSize, 1)
+	}
+	if c.OutageCover == 0 {
+		c.OutageCover = -1
+	}
+	return c
 }
 
 // release drops one reference; the last one closes the cache, giving its

@@ -61,7 +61,7 @@ func (c *Cache) settle(ctx context.Context, name string) error {
 	case <-f.done:
 		return nil
 	case <-ctx.Done():
-		return ctxError(name, ctx.Err())
+		return s.unavailable(ctx.Err())
 	}
 }
 
