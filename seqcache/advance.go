@@ -20,7 +20,19 @@ import (
 // first of the sequence's steps at or past the target. This process's
 // cached values of the sequence are discarded, so that its next value
 // follows v, as in the MariaDB session that calls SETVAL.
+//
+// The store's position runs ahead of what this process hands out by the
+// blocks and the outage cover it holds, so a target inside this process's
+// current block is decided against the block, as MariaDB decides against
+// its own cached values: the block skips ahead to the target, or the
+// target is behind. A target past the current block but not past the
+// store is accepted too: the cached values are dropped, and the next value
+// is the store's, past the target (values held elsewhere in between may
+// not be handed out twice).
 func (c *Cache) Advance(ctx context.Context, name string, v int64, used bool) (bool, error) {
+	if moved, decided := c.skipTo(name, v, used); decided {
+		return moved, nil
+	}
 	// This cache's reservation in flight would land between the read and
 	// the move and widen the gap: let it finish first.
 	if err := c.settle(ctx, name); err != nil {
@@ -32,6 +44,10 @@ func (c *Cache) Advance(ctx context.Context, name string, v int64, used bool) (b
 	}
 	count, ahead := seq.stepsTo(v, used)
 	if !ahead {
+		if c.beyondBlock(name, seq.Spec, v, used) {
+			c.forget(name)
+			return true, nil
+		}
 		return false, nil
 	}
 	if count > 0 {
@@ -98,4 +114,88 @@ func (s Sequence) stepsTo(v int64, used bool) (int64, bool) {
 	step := checked.Abs(s.Increment)
 	n := (dist + step - 1) / step
 	return int64(n), true
+}
+
+// target is the value that is to come next after SETVAL(v, used): v, or
+// the step after it. ok is false when that step is past int64.
+func target(v, increment int64, used bool) (int64, bool) {
+	if !used {
+		return v, true
+	}
+	return checked.Add(v, increment)
+}
+
+// skipTo decides a SETVAL whose target lies in this process's current
+// block: the block's position moves forward to it (moved), or the target
+// is at or behind what the block has handed out (not moved). decided is
+// false when the target is not in the current block.
+func (c *Cache) skipTo(name string, v int64, used bool) (moved, decided bool) {
+	x, ok := c.seqs.Load(name)
+	if !ok {
+		return false, false
+	}
+	s := x.(*seq)
+	b := s.cur.Load()
+	if b.Count <= 0 {
+		return false, false
+	}
+	t, ok := target(v, b.Increment, used)
+	if !ok || !between(b.First, t, b.Last(), b.Increment > 0) {
+		return false, false
+	}
+	step := checked.Abs(b.Increment)
+	dist := uint64(t) - uint64(b.First) // t is ahead of First: exact modulo 2^64
+	if b.Increment < 0 {
+		dist = uint64(b.First) - uint64(t)
+	}
+	idx := int64((dist + step - 1) / step)
+	if idx >= b.Count { // off the grid, past the last value
+		return false, false
+	}
+	for {
+		taken := b.pos.Load()
+		if taken > b.Count {
+			return false, false // spent: the store decides
+		}
+		if idx < taken {
+			return false, true // handed out already: behind
+		}
+		if b.pos.CompareAndSwap(taken, idx) {
+			// Next starts the next fetch when it takes index low; a skip
+			// over it must start the fetch itself.
+			if taken < b.low && idx >= b.low {
+				s.prefetch(b)
+			}
+			return true, true
+		}
+	}
+}
+
+// beyondBlock reports whether SETVAL's target lies past this process's
+// current block, so that the values it holds are behind the target.
+func (c *Cache) beyondBlock(name string, sp Spec, v int64, used bool) bool {
+	x, ok := c.seqs.Load(name)
+	if !ok {
+		return false
+	}
+	b := x.(*seq).cur.Load()
+	if b.Count <= 0 {
+		return false
+	}
+	t, ok := target(v, sp.Increment, used)
+	if !ok || !sp.InRange(t) {
+		return false
+	}
+	if sp.Increment > 0 {
+		return t > b.Last()
+	}
+	return t < b.Last()
+}
+
+// between reports whether v lies from a to z, in the sequence's direction.
+func between(a, v, z int64, ascending bool) bool {
+	if ascending {
+		return a <= v && v <= z
+	}
+	return z <= v && v <= a
 }

@@ -124,3 +124,52 @@ func TestAdvanceConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestAdvanceWithinBlock: a target inside the cache's current block is
+// decided against the block, as MariaDB decides against its cached values,
+// although the store (prefetch, outage cover) is past it; a target past
+// the block but not past the store drops the cached values.
+func TestAdvanceWithinBlock(t *testing.T) {
+	ctx := context.Background()
+	for _, inc := range []int64{1, -3} {
+		sp := spec(t, "public.s", seqcache.Increment(inc))
+		store := newStore(t, sp)
+		cache := newCache(t, store, seqcache.Config{BlockSize: 1000, MaxBlockSize: 1000, OutageCover: -1})
+		v := func(i int64) int64 { return sp.Start + i*inc } // the i-th value of the sequence
+		next := func(want int64) {
+			t.Helper()
+			if got, err := cache.Next(ctx, sp.Name); err != nil || got != want {
+				t.Fatalf("increment %d: Next = %d, %v; want %d", inc, got, err, want)
+			}
+		}
+		advance := func(to int64, used, want bool) {
+			t.Helper()
+			if moved, err := cache.Advance(ctx, sp.Name, to, used); err != nil || moved != want {
+				t.Fatalf("increment %d: Advance(%d, %v) = %v, %v; want %v", inc, to, used, moved, err, want)
+			}
+		}
+		for i := range int64(3) {
+			next(v(i))
+		}
+		advance(v(99), true, true) // the store is at v(1000): inside the block
+		next(v(100))
+		advance(v(50), false, false) // behind what the block handed out
+		next(v(101))
+		advance(v(101), true, true) // the value just handed out: applied, nothing skipped
+		next(v(102))
+		advance(v(102), false, false) // the value just handed out, unused: behind
+		next(v(103))
+		advance(v(999), false, true) // the block's last value, past its low mark
+		next(v(999))
+		next(v(1000)) // the block fetched when the skip passed the low mark
+		// Another process takes the next block: the store is at v(3000).
+		other := newCache(t, store, seqcache.Config{BlockSize: 1000, MaxBlockSize: 1000, OutageCover: -1})
+		if got, err := other.Next(ctx, sp.Name); err != nil || got != v(2000) {
+			t.Fatalf("increment %d: the other cache's Next = %d, %v; want %d", inc, got, err, v(2000))
+		}
+		// A target past this cache's block and behind the store drops the
+		// cached values; the next value is the store's, past the target.
+		advance(v(2500), true, true)
+		next(v(3000))
+	}
+}
