@@ -3,9 +3,10 @@
 # make demo   the demo (tools/cmd/seqtools demo)
 # make bench  the side-by-side benchmark (tools/cmd/seqtools bench)
 #
-# Each target first runs scripts/services.sh, which starts PostgreSQL and a
-# DynamoDB-compatible endpoint when they are not already answering, and
-# exports DATABASE_URL and AWS_ENDPOINT_URL_DYNAMODB for what follows.
+# Each target first runs scripts/services.sh, which starts PostgreSQL,
+# MariaDB and a DynamoDB-compatible endpoint when they are not already
+# answering, and exports DATABASE_URL, MARIADB_DSN and
+# AWS_ENDPOINT_URL_DYNAMODB for what follows.
 # `scripts/services.sh stop` stops what it started.
 
 SHELL := bash

@@ -10,6 +10,7 @@ import (
 	"github.com/seqshim/seqshim/internal/storeurl"
 	"github.com/seqshim/seqshim/migrate"
 	"github.com/seqshim/seqshim/rewrite"
+	"github.com/seqshim/seqshim/seqcache"
 )
 
 // Config is seqshim's configuration of one sql.DB. Each key is read from
@@ -26,9 +27,22 @@ type Config struct {
 	// BlockSize is the values one reservation asks for when a sequence's
 	// CACHE is 1.
 	BlockSize int64
-	// MaxBlockSize lets hot sequences grow their block up to this size
-	// (see seqcache.Config.MaxBlockSize); 0 disables growth.
+	// MaxBlockSize bounds the blocks of hot sequences, sized by demand to
+	// last BlockLifetime (see seqcache.Config.MaxBlockSize); 0 keeps every
+	// block at BlockSize.
 	MaxBlockSize int64
+	// BlockLifetime is how long a block should last at a sequence's rate:
+	// the bound on disorder across processes.
+	BlockLifetime time.Duration
+	// OutageCover is how long a store outage is covered by values reserved
+	// in advance and kept apart; 0 disables the cover.
+	OutageCover time.Duration
+	// MaxHeldShare caps what a process holds of a sequence without CYCLE
+	// (what a crash can lose) as a share of the values left to its limit.
+	MaxHeldShare float64
+	// AttemptTimeout bounds one store request of a background reservation:
+	// a store without an answer by then counts as unreachable.
+	AttemptTimeout time.Duration
 	// Schema is the schema of unqualified sequence names.
 	Schema string
 	// Oracle recognises s.NEXTVAL and s.CURRVAL.
@@ -55,14 +69,20 @@ type Config struct {
 // DefaultConfig is the configuration when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Store:        storeurl.Default,
-		BlockSize:    1000,
-		Schema:       rewrite.DefaultSchema,
-		NextValueFor: true,
-		PlanCache:    1024,
-		FetchTimeout: 10 * time.Second,
-		LazyImport:   true,
-		ImportGap:    migrate.DefaultGap,
+		Store:     storeurl.Default,
+		BlockSize: 1000,
+		// Runway: see seqcache.Config and the README for the reasons.
+		MaxBlockSize:   seqcache.DefaultMaxBlockSize,
+		BlockLifetime:  seqcache.DefaultBlockLifetime,
+		OutageCover:    seqcache.DefaultOutageCover,
+		MaxHeldShare:   seqcache.DefaultMaxHeldShare,
+		AttemptTimeout: seqcache.DefaultAttemptTimeout,
+		Schema:         rewrite.DefaultSchema,
+		NextValueFor:   true,
+		PlanCache:      1024,
+		FetchTimeout:   10 * time.Second,
+		LazyImport:     true,
+		ImportGap:      migrate.DefaultGap,
 	}
 }
 
@@ -88,7 +108,7 @@ var keys = []key{
 		return nil
 	}},
 	{"block_size", "an integer from 1 to 10000000", intKey(func(c *Config) *int64 { return &c.BlockSize }, 1)},
-	{"max_block_size", "0 (no growth) or an integer up to 10000000", intKey(func(c *Config) *int64 { return &c.MaxBlockSize }, 0)},
+	{"max_block_size", "0 (blocks stay at block_size) or an integer up to 10000000", intKey(func(c *Config) *int64 { return &c.MaxBlockSize }, 0)},
 	{"schema", "a schema name", func(c *Config, v string) error {
 		if v == "" {
 			return fmt.Errorf("empty schema")
@@ -125,6 +145,28 @@ var keys = []key{
 		c.FetchTimeout = d
 		return nil
 	}},
+	{"block_lifetime", "a Go duration from 10ms to 1h", durationKey(func(c *Config) *time.Duration { return &c.BlockLifetime }, 10*time.Millisecond)},
+	{"outage_cover", "0 (no cover) or a Go duration up to 24h such as 5m", durationKey(func(c *Config) *time.Duration { return &c.OutageCover }, 0)},
+	{"attempt_timeout", "a Go duration from 10ms to 1h", durationKey(func(c *Config) *time.Duration { return &c.AttemptTimeout }, 10*time.Millisecond)},
+	{"max_held_share", "a number above 0 and at most 1 (no cap)", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0 && f <= 1) {
+			return fmt.Errorf("bad share %q", v)
+		}
+		c.MaxHeldShare = f
+		return nil
+	}},
+}
+
+func durationKey(field func(*Config) *time.Duration, least time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < least || d > 24*time.Hour {
+			return fmt.Errorf("bad duration %q", v)
+		}
+		*field(c) = d
+		return nil
+	}
 }
 
 func intKey(field func(*Config) *int64, least int64) func(*Config, string) error {

@@ -100,4 +100,30 @@
 // A bad value makes sql.Open fail with a *ConfigError naming
 // the key and the accepted values. To wrap a connector (sql.OpenDB with
 // stdlib.GetConnector), use NewConnector.
+//
+// # MariaDB and MySQL
+//
+// Importing the package also registers "seqshim-mysql", which wraps
+// go-sql-driver/mysql with the same keys (in the DSN's query:
+// user@tcp(host)/db?seqshim.store=...) and the same caches, shared with
+// "seqshim" per process and store. Statements are planned by rewrite's
+// MySQL dialect: NEXTVAL(s), NEXT VALUE FOR s, LASTVAL(s), PREVIOUS VALUE
+// FOR s and SETVAL(s, n [, is_used]) with MariaDB's semantics (LASTVAL is
+// NULL before NEXTVAL; SETVAL moves forward only, through
+// seqcache.Cache.Advance, and returns NULL otherwise). Unqualified names
+// are in the DSN's database unless seqshim.schema says otherwise, and in
+// the database a USE through the connection names after it. Bind
+// plans run as prepared statements, their values placed among the
+// caller's positional arguments. An INSERT into a table whose
+// AUTO_INCREMENT sequence (db.table) the store has gets its ids from the
+// cache: the driver reads the table's columns from information_schema
+// (again after DDL through the process, and rereads @@sql_mode after a
+// SET of it) and rewrite derives the plan, whose first value is written
+// LAST_INSERT_ID(?) so that Result.LastInsertId and LAST_INSERT_ID() are
+// what MariaDB would report. Errors are *MySQLError values that errors.As
+// turns into *mysql.MySQLError with MariaDB's numbers and SQLSTATEs (4091
+// unknown sequence, 4089 not a sequence, 4084 run out, 1235 refused, 1105
+// store failure). The lazy import covers MariaDB sequences
+// (migrate.MySQLImportSequence); an AUTO_INCREMENT table is managed once
+// `seqshim import -mysql-dsn` has put it in the store.
 package driver

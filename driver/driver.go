@@ -41,6 +41,11 @@ type Driver struct {
 	base      driver.Driver
 	defaults  Config
 	lookupEnv func(string) (string, bool)
+	dialect   rewrite.Dialect
+	// caches is the driver whose cache registry this one uses: the
+	// "seqshim-mysql" driver shares the caches of "seqshim", so that a
+	// process has one cache per store whichever driver opens it.
+	caches *Driver
 
 	mu     sync.Mutex
 	shared map[string]*shared // one cache per process and store
@@ -69,12 +74,15 @@ func (d *Driver) Open(dsn string) (driver.Conn, error) {
 // parameters out of dsn, checks the configuration, and opens the base
 // driver's connector with the rest.
 func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
-	rest, params, err := splitDSN(dsn)
+	rest, params, err := d.splitDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := d.defaults.resolve(params, d.lookupEnv)
 	if err != nil {
+		return nil, err
+	}
+	if cfg, err = d.dialectConfig(cfg, rest); err != nil {
 		return nil, err
 	}
 	var base driver.Connector
@@ -101,21 +109,42 @@ func NewConnector(base driver.Connector, cfg Config) (driver.Connector, error) {
 }
 
 func (d *Driver) connector(base driver.Connector, cfg Config) (*Connector, error) {
-	sh, err := d.acquire(cfg)
+	sh, err := d.registry().acquire(cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), resolver: newResolver(cfg.PlanCache)}
-	c.planner = rewrite.NewPlanner(rewrite.Options{
-		// Unqualified names stay unqualified: each connection resolves them
-		// in its search_path when the statement runs.
-		DefaultSchema:  rewrite.SearchPath,
-		Oracle:         cfg.Oracle,
-		NoNextValueFor: !cfg.NextValueFor,
-		Managed:        c.manages,
-		CacheSize:      cfg.PlanCache,
-	})
+	c := &Connector{base: base, driver: d, shared: sh, cfg: cfg, catalog: newCatalog(cfg.PlanCache), resolver: newResolver(cfg.PlanCache),
+		my: newMyCatalog(cfg.PlanCache)}
+	c.planner = rewrite.NewPlanner(c.plannerOptions(cfg.Schema))
 	return c, nil
+}
+
+// plannerOptions are the planner's options. For PostgreSQL, unqualified
+// names stay unqualified: each connection resolves them in its
+// search_path when the statement runs. For MySQL they are in schema, the
+// session's database.
+func (c *Connector) plannerOptions(schema string) rewrite.Options {
+	o := rewrite.Options{
+		DefaultSchema:  rewrite.SearchPath,
+		Oracle:         c.cfg.Oracle,
+		NoNextValueFor: !c.cfg.NextValueFor,
+		Managed:        c.manages,
+		CacheSize:      c.cfg.PlanCache,
+		Dialect:        c.driver.dialect,
+	}
+	if c.driver.dialect == rewrite.MySQL {
+		o.DefaultSchema = schema
+		o.Managed = func(n rewrite.Name) bool { return c.cfg.managed(n.Key()) }
+	}
+	return o
+}
+
+// registry returns the driver that holds the caches d uses.
+func (d *Driver) registry() *Driver {
+	if d.caches != nil {
+		return d.caches
+	}
+	return d
 }
 
 // dsnConnector adapts a driver without DriverContext.
@@ -138,7 +167,8 @@ type shared struct {
 // cacheKey says when two configurations can share a cache: same store,
 // namespace and cache tuning.
 func cacheKey(cfg Config) string {
-	return fmt.Sprintf("%s|%s|%d|%d|%s", cfg.Store, url.PathEscape(cfg.Namespace), cfg.BlockSize, cfg.MaxBlockSize, cfg.FetchTimeout)
+	return fmt.Sprintf("%s|%s|%d|%d|%s|%s|%s|%g|%s", cfg.Store, url.PathEscape(cfg.Namespace), cfg.BlockSize, cfg.MaxBlockSize,
+		cfg.FetchTimeout, cfg.BlockLifetime, cfg.OutageCover, cfg.MaxHeldShare, cfg.AttemptTimeout)
 }
 
 func (d *Driver) acquire(cfg Config) (*shared, error) {
@@ -153,14 +183,31 @@ func (d *Driver) acquire(cfg Config) (*shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := &shared{key: key, refs: 1, store: store, cache: seqcache.NewCache(store, seqcache.Config{
-		BlockSize:    cfg.BlockSize,
-		MaxBlockSize: cfg.MaxBlockSize,
-		FetchTimeout: cfg.FetchTimeout,
-		Logger:       slog.Default(),
-	})}
+	sh := &shared{key: key, refs: 1, store: store, cache: seqcache.NewCache(store, cacheConfig(cfg))}
 	d.shared[key] = sh
 	return sh, nil
+}
+
+// cacheConfig maps the driver's configuration to the cache's, whose zero
+// values mean "default": here 0 means none (no growth, no cover).
+func cacheConfig(cfg Config) seqcache.Config {
+	c := seqcache.Config{
+		BlockSize:      cfg.BlockSize,
+		MaxBlockSize:   cfg.MaxBlockSize,
+		BlockLifetime:  cfg.BlockLifetime,
+		OutageCover:    cfg.OutageCover,
+		MaxHeldShare:   cfg.MaxHeldShare,
+		AttemptTimeout: cfg.AttemptTimeout,
+		FetchTimeout:   cfg.FetchTimeout,
+		Logger:         slog.Default(),
+	}
+	if c.MaxBlockSize == 0 {
+		c.MaxBlockSize = max(cfg.BlockSize, 1)
+	}
+	if c.OutageCover == 0 {
+		c.OutageCover = -1
+	}
+	return c
 }
 
 // release drops one reference; the last one closes the cache, giving its
@@ -203,6 +250,7 @@ type Connector struct {
 	planner  *rewrite.Planner
 	catalog  *catalog
 	resolver *resolver
+	my       *myCatalog // the MySQL dialect's tables and derived plans
 
 	importOnce sync.Once
 	importDB   *sql.DB // plain connections to the base driver, for lazy import
@@ -218,6 +266,9 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	inner, err := c.base.Connect(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if c.driver.dialect == rewrite.MySQL {
+		return newMyConn(c, inner), nil
 	}
 	return newConn(c, inner), nil
 }
@@ -236,7 +287,7 @@ func (c *Connector) Close() error {
 		if cl, ok := c.base.(io.Closer); ok {
 			errs = append(errs, cl.Close())
 		}
-		errs = append(errs, c.driver.release(c.shared))
+		errs = append(errs, c.driver.registry().release(c.shared))
 		c.closeErr = errors.Join(errs...)
 	})
 	return c.closeErr

@@ -18,7 +18,7 @@ func CacheOf(ctx context.Context, db *sql.DB) (*seqcache.Cache, error) {
 	defer c.Close()
 	var cache *seqcache.Cache
 	err = c.Raw(func(dc any) error {
-		sc, ok := dc.(*conn)
+		sc, ok := dc.(interface{ Cache() *seqcache.Cache })
 		if !ok {
 			return fmt.Errorf("seqshim: %T is not a seqshim connection", dc)
 		}

@@ -48,7 +48,10 @@
 // # Retries can only make gaps
 //
 // Requests go through the SDK's standard retryer (throttling, 5xx and
-// broken connections, with backoff), bounded by the caller's context.
+// broken connections), bounded by the caller's context, with a backoff of
+// at most [MaxRetryBackoff] so that the SDK's retries fit in seqcache's
+// attempt deadline (1 s) rather than stretch one attempt past it: past
+// that, the cache retries on its own schedule.
 // A reservation is safe to retry blindly: if DynamoDB applied an increment
 // but its response was lost, the retry is a new increment, evaluated
 // against the already advanced next, and reserves the following block. The

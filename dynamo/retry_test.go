@@ -34,8 +34,8 @@ func TestLostResponseMakesGap(t *testing.T) {
 	if want := (seqcache.Block{First: 21, Count: 10, Increment: 1}); b != want {
 		t.Fatalf("block after a lost response = %+v, want %+v (11..20 a gap)", b, want)
 	}
-	if attempts, _ := cnt.take(); attempts["UpdateItem"] != 2 || p.dropped.Load() != 1 {
-		t.Fatalf("attempts %v, dropped %d; want 2 UpdateItem and 1 drop", attempts, p.dropped.Load())
+	if attempts, _ := cnt.take(); attempts["UpdateItem"] != 2 || p.dropped() != 1 {
+		t.Fatalf("attempts %v, dropped %d; want 2 UpdateItem and 1 drop", attempts, p.dropped())
 	}
 	if b := mustReserve(t, direct, "public.s", 10); b.First != 31 {
 		t.Fatalf("next block elsewhere = %+v, want 31..40", b)
@@ -57,8 +57,8 @@ func TestLostResponseCAS(t *testing.T) {
 	if !errors.Is(err, seqcache.ErrLimitReached) {
 		t.Fatalf("Reserve with a lost CAS response = %v, want 2200H (95..100 a gap)", err)
 	}
-	if p.dropped.Load() != 1 {
-		t.Fatalf("dropped %d responses, want 1", p.dropped.Load())
+	if p.dropped() != 1 {
+		t.Fatalf("dropped %d responses, want 1", p.dropped())
 	}
 	if sq, _ := direct.Get(t.Context(), "public.b"); !sq.Exhausted {
 		t.Fatalf("sequence %+v, want exhausted", sq)
@@ -98,12 +98,12 @@ func TestLostResponsesConcurrent(t *testing.T) {
 	gap := (sq.Next-1)/7 - r.values
 	attempts, total := cnt.take()
 	t.Logf("%d blocks, %d values, %d responses dropped, %d values lost in gaps, proxy attempts %v",
-		len(blocks), r.values, p.dropped.Load(), gap, attempts)
-	if p.dropped.Load() == 0 || total == 0 {
+		len(blocks), r.values, p.dropped(), gap, attempts)
+	if p.dropped() == 0 || total == 0 {
 		t.Fatal("the proxy lost no response")
 	}
 	if gap <= 0 {
-		t.Fatalf("no gap after %d lost responses", p.dropped.Load())
+		t.Fatalf("no gap after %d lost responses", p.dropped())
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -67,7 +69,7 @@ func New(cfg aws.Config, opts Options) (*Store, error) {
 	if table == "" {
 		table = DefaultTable
 	}
-	client := dynamodb.NewFromConfig(cfg, opts.ClientOptions...)
+	client := dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){shortRetries}, opts.ClientOptions...)...)
 	maxAttempts := client.Options().RetryMaxAttempts
 	return &Store{
 		client:    client,
@@ -96,10 +98,31 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// MaxRetryBackoff bounds the SDK's pause between two attempts of one
+// request. The SDK's default (up to 20 s, about 1 s for the first retry)
+// would stretch one request past seqcache's attempt deadline (1 s): the
+// cache then counts the store as unreachable and retries on its own
+// schedule instead, so the SDK's retries are kept short.
+const MaxRetryBackoff = 100 * time.Millisecond
+
+// shortBackoff is the SDK backoff of a Store: full jitter, from 10 ms
+// doubling up to MaxRetryBackoff.
+var shortBackoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+	d := min(10*time.Millisecond<<min(attempt, 10), MaxRetryBackoff)
+	return rand.N(d) + 1, nil
+})
+
+// shortRetries is the default retryer of a Store's client: the SDK's
+// standard retryer with shortBackoff. Options.ClientOptions can replace it.
+func shortRetries(o *dynamodb.Options) {
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.Backoff = shortBackoff })
+}
+
 // throttleOnly retries a request only when DynamoDB throttled it, that is,
 // when it was certainly not applied.
 func throttleOnly(maxAttempts int) func(*dynamodb.Options) {
 	r := retry.NewStandard(func(o *retry.StandardOptions) {
+		o.Backoff = shortBackoff
 		if maxAttempts > 0 {
 			o.MaxAttempts = maxAttempts
 		}

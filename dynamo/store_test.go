@@ -357,8 +357,8 @@ func TestCreateRetried(t *testing.T) {
 	if err := ps.Create(t.Context(), spec); err != nil {
 		t.Fatalf("Create with a lost response: %v", err)
 	}
-	if p.dropped.Load() != 1 {
-		t.Fatalf("proxy dropped %d responses, want 1", p.dropped.Load())
+	if p.dropped() != 1 {
+		t.Fatalf("proxy dropped %d responses, want 1", p.dropped())
 	}
 	if err := s.Create(t.Context(), spec); !errors.Is(err, seqcache.ErrExists) {
 		t.Fatalf("second Create = %v, want 42P07", err)

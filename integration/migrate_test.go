@@ -465,7 +465,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // plus the gap; a second export changes nothing; status says exported; an
 // uncapped database sequence behind the store is an overlap.
 func TestExportAndStatus(t *testing.T) {
-	m := newMigEnv(t, "seqshim.block_size=10")
+	m := newMigEnv(t, "seqshim.block_size=10", "seqshim.max_block_size=0", "seqshim.outage_cover=0") // fixed blocks of 10
 	ctx := context.Background()
 	m.exec(m.native, fmt.Sprintf("CREATE SEQUENCE %s.a; CREATE SEQUENCE %[1]s.d INCREMENT -5 CYCLE", m.schema))
 	m.nextvalN("a", 20)

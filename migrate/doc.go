@@ -1,6 +1,9 @@
 // Package migrate moves PostgreSQL sequences into a seqshim store and back
 // without downtime: import (database to store), export (the rollback,
 // store to database) and status (are the two sides disjoint?).
+// MySQLImport, MySQLExport and MySQLStatus do the same for MariaDB's
+// sequences and AUTO_INCREMENT tables (see mysql.go: an AUTO_INCREMENT
+// cannot be capped, so its unique key turns a collision into error 1062).
 //
 // # Import
 //

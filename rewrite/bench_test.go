@@ -87,3 +87,22 @@ func BenchmarkLex(b *testing.B) {
 	b.SetBytes(int64(len(benchInsert)))
 	loopCPU(b, func() { toks, _, _ = lex(benchInsert, toks[:0]) })
 }
+
+// benchMySQLInsert is an INSERT of the MySQL dialect with a NEXTVAL.
+const benchMySQLInsert = "INSERT INTO order_lines (order_id, line_no, sku, quantity, price_cents, currency, note, id) " +
+	"VALUES (?, ?, ?, ?, ?, 'EUR', 'gift wrap, \\'fragile\\' # not a comment', NEXT VALUE FOR order_lines_seq) -- trailing"
+
+// BenchmarkMySQLPlanCold plans the MySQL INSERT without the cache: the
+// xwb1989/sqlparser tokenizer and the analysis.
+func BenchmarkMySQLPlanCold(b *testing.B) {
+	o := Options{Dialect: MySQL, DefaultSchema: "app"}
+	b.SetBytes(int64(len(benchMySQLInsert)))
+	loopCPU(b, func() { planMySQL(benchMySQLInsert, &o) })
+}
+
+// BenchmarkMySQLPlanHit is a plan cache hit in the MySQL dialect.
+func BenchmarkMySQLPlanHit(b *testing.B) {
+	p := NewPlanner(Options{Dialect: MySQL, DefaultSchema: "app"})
+	p.Plan(benchMySQLInsert)
+	loopCPU(b, func() { p.Plan(benchMySQLInsert) })
+}

@@ -1,5 +1,6 @@
-// Package rewrite finds the PostgreSQL sequence calls in SQL text and plans
-// how seqshim answers them.
+// Package rewrite finds the sequence calls in SQL text and plans how
+// seqshim answers them, in two dialects: PostgreSQL's (the default, described
+// below) and MySQL's (Options.Dialect, see "The MySQL dialect").
 //
 // A [Planner] turns a SQL text into an immutable [Plan], cached per exact
 // text in a bounded cache, so that a statement seen before costs one map
@@ -164,6 +165,42 @@
 // control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, two-
 // phase commit). Statements inside a DO block or a function body are not
 // seen.
+//
+// # The MySQL dialect
+//
+// With Options.Dialect MySQL the planner reads MariaDB's (and MySQL's) SQL,
+// scanned by github.com/xwb1989/sqlparser's tokenizer (backticks, '...' and
+// "..." strings with backslash escapes, # -- and /* */ comments, ?
+// placeholders); what MariaDB reads differently from that tokenizer is
+// handled around it: the inside of /*! ... */ and /*M! ... */ is SQL (a call
+// there is refused), "--" starts a comment only before white space, ":=" is
+// assignment, and "$" and bytes above 0x7F belong to identifiers. A text
+// the tokenizer cannot read is planned Pass, unless it holds the words of a
+// sequence call: then it is refused. The call sites are NEXTVAL(s), NEXT
+// VALUE FOR s, LASTVAL(s) and PREVIOUS VALUE FOR s (Func Currval), and
+// SETVAL(s, n [, is_used [, round]]) with constants (MariaDB's grammar takes
+// nothing else; a round is refused), where s is name, db.name or backticked
+// parts, and an unqualified name is in Options.DefaultSchema (the
+// connection's database). The plans follow MariaDB's evaluation: Local for
+// SELECT made of calls (with FROM DUAL), columns named by the alias or the
+// call's text as written; Bind where each call is evaluated once (INSERT ...
+// VALUES, SELECT without FROM, SET, DO, CALL), each call replaced by CAST(?
+// AS SIGNED), which keeps NEXTVAL's nullable BIGINT type, with Call.Param
+// its position among the statement's own ? placeholders (MySQL's are
+// positional) and an AS `item text` alias where a SELECT item would change
+// its name; Refuse per row (SELECT ... FROM, UPDATE, DELETE, INSERT ...
+// SELECT ... FROM, ON DUPLICATE KEY UPDATE of several rows). DDL stores its
+// expressions: Pass. Facts are CatalogChange (CREATE, ALTER, DROP, RENAME,
+// TRUNCATE), Setting for a SET of sql_mode, and Setting with Command USE
+// (Value: the database, where unqualified names then are). A sequence
+// named in double quotes, an identifier only under sql_mode ANSI_QUOTES,
+// is refused. [Planner.Implicit] gives a
+// managed AUTO_INCREMENT column (the TableColumn whose Seq is managed) its
+// values: added where the INSERT leaves it out, NULL, DEFAULT and (with
+// Table.ZeroGenerates) 0 replaced, the first value written LAST_INSERT_ID(?)
+// so that MariaDB reports it as the statement's insert id; Plan.NullChecks
+// names the caller's parameters that give the column a value, for the
+// driver to check.
 //
 // # What is not handled
 //

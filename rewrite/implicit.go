@@ -37,12 +37,16 @@ type TableColumn struct {
 // Table describes a table for Implicit: its columns in table order.
 type Table struct {
 	Columns []TableColumn
+	// ZeroGenerates (MySQL dialect): 0 in the AUTO_INCREMENT column
+	// generates a value, as NULL and DEFAULT do: the session's sql_mode
+	// lacks NO_AUTO_VALUE_ON_ZERO.
+	ZeroGenerates bool
 }
 
 // NeedsTables reports whether Implicit needs table descriptions for p: p
 // is a Pass or Bind plan of an INSERT or COPY ... FROM.
 func (p *Plan) NeedsTables() bool {
-	return (p.Kind == Pass || p.Kind == Bind) && (p.ins != nil || p.otherInserts != nil || p.cp != nil)
+	return (p.Kind == Pass || p.Kind == Bind) && (p.ins != nil || p.otherInserts != nil || p.cp != nil || p.myIns != nil)
 }
 
 // DefaultSequence returns the sequence a column default such as
@@ -73,6 +77,9 @@ func (p *Planner) DefaultSequence(expr string) (Name, bool) {
 func (p *Planner) Implicit(pl *Plan, table func(Name) (*Table, error)) (*Plan, error) {
 	if !pl.NeedsTables() {
 		return pl, nil
+	}
+	if p.opts.Dialect == MySQL {
+		return p.myImplicit(pl, table)
 	}
 	if q, err := p.otherInsertRefusal(pl, table); q != nil || err != nil {
 		return q, err

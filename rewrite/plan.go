@@ -151,4 +151,17 @@ type Plan struct {
 	otherInserts []Name
 	// cp describes the statement when it is COPY ... FROM, nil otherwise.
 	cp *copyStmt
+	// myIns describes a MySQL-dialect INSERT or REPLACE, nil otherwise.
+	myIns *myInsert
+	// NullChecks, in a MySQL-dialect plan derived by Implicit, are the
+	// caller's parameters (by position) that give a managed AUTO_INCREMENT
+	// column its value: NULL there (or 0 where 0 generates) would make the
+	// database generate the value itself, so the driver refuses such an
+	// execution.
+	NullChecks []int
+	// Consecutive, in a MySQL-dialect plan derived by Implicit, is the
+	// store key of the AUTO_INCREMENT whose calls must get consecutive
+	// values, as MariaDB gives the rows of one INSERT: clients such as GORM
+	// compute each row's id from the first.
+	Consecutive string
 }

@@ -28,6 +28,9 @@ type Options struct {
 	Managed func(seq Name) bool
 	// CacheSize is the number of plans kept (1024 if 0, no cache if < 0).
 	CacheSize int
+	// Dialect is the SQL the planner reads: PostgreSQL (the zero value) or
+	// MySQL (MariaDB); DefaultSchema is then the connection's database.
+	Dialect Dialect
 }
 
 // DefaultCacheSize is the plan cache size when Options.CacheSize is 0.
@@ -88,6 +91,9 @@ func (p *Planner) plan(sql string) *Plan { return planText(sql, &p.opts) }
 
 // planText plans sql with options o.
 func planText(sql string, o *Options) *Plan {
+	if o.Dialect == MySQL {
+		return planMySQL(sql, o)
+	}
 	st := statePool.Get().(*planState)
 	toks, maxParam, ok := lex(sql, st.toks[:0])
 	var pl *Plan

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# services.sh makes PostgreSQL and a DynamoDB-compatible endpoint available
-# for seqshim's tests and demo, and prints the environment to use them:
+# services.sh makes PostgreSQL, MariaDB and a DynamoDB-compatible endpoint
+# available for seqshim's tests and demo, and prints the environment to use
+# them:
 #
 #   eval "$(scripts/services.sh)"    # start what is missing, export the env
 #   scripts/services.sh stop         # stop what this script started
 #
 # Only `export ...` lines go to stdout; every message goes to stderr.
 #
-# It uses what already answers (PostgreSQL on 127.0.0.1:5432, an endpoint on
-# 127.0.0.1:8000, or DATABASE_URL / AWS_ENDPOINT_URL_DYNAMODB already set).
+# It uses what already answers (PostgreSQL on 127.0.0.1:5432, MariaDB on
+# 127.0.0.1:3306, an endpoint on 127.0.0.1:8000, or DATABASE_URL /
+# MARIADB_DSN / AWS_ENDPOINT_URL_DYNAMODB already set). MariaDB missing: the
+# local server (installing Debian's mariadb-server package if absent), else
+# docker compose's mariadb service.
 # Where a Docker engine runs, it starts the missing ones with
 # `docker compose up -d --wait` (docker-compose.yml: postgres:16 and
 # amazon/dynamodb-local). Otherwise it starts the local PostgreSQL cluster
@@ -27,6 +31,9 @@ readonly DYNOXIDE_BIN=$DYNOXIDE_DIR/node_modules/@dynoxide/linux-x64/dynoxide
 readonly STATE=.services
 readonly DEFAULT_DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$PG_DB?sslmode=disable"
 readonly DEFAULT_ENDPOINT="http://$DDB_HOST:$DDB_PORT"
+readonly MDB_HOST=127.0.0.1 MDB_PORT=3306 MDB_DB=test
+# go-sql-driver/mysql's DSN form: user@tcp(host:port)/database
+readonly DEFAULT_MARIADB_DSN="root@tcp($MDB_HOST:$MDB_PORT)/$MDB_DB"
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -139,11 +146,37 @@ start_dynoxide() {
 	wait_for "dynoxide" 30 "$DYNOXIDE_BIN" healthcheck --host "$DDB_HOST" --port "$DDB_PORT" --timeout 1
 }
 
+# --- MariaDB -------------------------------------------------------------------
+
+install_mariadb() {
+	[[ $(id -u) == 0 ]] || die "MariaDB is not installed; run as root or install Debian's mariadb-server package"
+	log "installing Debian's mariadb-server package (apt-get)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	apt-get install -y -qq mariadb-server >&2
+	record "mariadb-installed"
+}
+
+# start_local_mariadb starts the local server and lets root in over TCP
+# from 127.0.0.1 without a password, as the test DSN expects (development
+# only; Debian's root@localhost authenticates by unix socket).
+start_local_mariadb() {
+	command -v mariadbd >/dev/null 2>&1 || install_mariadb
+	log "starting MariaDB (/etc/init.d/mariadb)"
+	/etc/init.d/mariadb start >&2 || service mariadb start >&2
+	record "mariadb"
+	wait_for "MariaDB" 30 mariadb-admin ping --silent
+	mariadb -uroot -e "CREATE DATABASE IF NOT EXISTS \`$MDB_DB\`;
+		CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '';
+		GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;" >&2
+}
+
 # --- up / stop -----------------------------------------------------------------
 
 up() {
 	local pg_url=${DATABASE_URL:-} endpoint=${AWS_ENDPOINT_URL_DYNAMODB:-}
-	local need_pg=0 need_ddb=0
+	local mdb_dsn=${MARIADB_DSN:-}
+	local need_pg=0 need_ddb=0 need_mdb=0
 
 	if [[ -n $pg_url ]]; then
 		log "PostgreSQL: using DATABASE_URL from the environment"
@@ -159,6 +192,25 @@ up() {
 	else
 		need_ddb=1
 	fi
+
+	if [[ -n $mdb_dsn ]]; then
+		log "MariaDB: using MARIADB_DSN from the environment"
+	elif answers "$MDB_HOST" "$MDB_PORT"; then
+		mdb_dsn=$DEFAULT_MARIADB_DSN
+	else
+		need_mdb=1
+	fi
+	if ((need_mdb)); then
+		# The local server (or Debian's package, as root), else docker compose.
+		if command -v mariadbd >/dev/null 2>&1 || [[ $(id -u) == 0 ]] || ! docker_runs; then
+			start_local_mariadb
+		else
+			log "starting mariadb with docker compose"
+			docker compose up -d --wait mariadb >&2
+			record "compose mariadb"
+		fi
+	fi
+	mdb_dsn=${mdb_dsn:-$DEFAULT_MARIADB_DSN}
 
 	if ((need_pg || need_ddb)) && docker_runs; then
 		local svcs=()
@@ -187,9 +239,10 @@ up() {
 	if [[ -s $STATE/started ]]; then
 		log "running services started by this script: $(paste -sd, "$STATE/started"); stop them with: scripts/services.sh stop"
 	fi
-	log "PostgreSQL at ${pg_url%%\?*}, DynamoDB endpoint at $endpoint"
+	log "PostgreSQL at ${pg_url%%\?*}, MariaDB at ${mdb_dsn%%\?*}, DynamoDB endpoint at $endpoint"
 
 	emit DATABASE_URL "$pg_url"
+	emit MARIADB_DSN "$mdb_dsn"
 	emit AWS_ENDPOINT_URL_DYNAMODB "$endpoint"
 	emit AWS_REGION "${AWS_REGION:-us-east-1}"
 	if [[ $endpoint == "$DEFAULT_ENDPOINT" ]]; then
@@ -225,6 +278,13 @@ stop() {
 			;;
 		postgres-installed)
 			log "note: the postgresql package installed by this script stays installed"
+			;;
+		mariadb)
+			log "stopping MariaDB"
+			/etc/init.d/mariadb stop >&2 || true
+			;;
+		mariadb-installed)
+			log "note: the mariadb-server package installed by this script stays installed"
 			;;
 		esac
 	done <"$STATE/started"

@@ -11,57 +11,92 @@ import (
 	"time"
 )
 
-// Config tunes a Cache. The zero value is usable.
+// Config tunes a Cache. The zero value is usable: every field left zero
+// takes the default given in its comment.
 type Config struct {
-	// BlockSize is how many values one reservation asks for when the
-	// sequence's own CACHE is 1 (PostgreSQL's default). Default 1000.
+	// BlockSize is the smallest reservation of a sequence whose own CACHE
+	// is 1 (PostgreSQL's default), and the size of its first one.
+	// Default 1000.
 	BlockSize int64
-	// MaxBlockSize lets a sequence's block size double, up to this value,
-	// when a block lasted less than GrowWithin or a caller had to wait for
-	// the store because a block ran out before its successor arrived: hot
-	// sequences then reach the store about once per GrowWithin, at the
-	// cost of larger gaps when a process dies (about two GrowWithin's worth
-	// of values). Zero or less than the block size disables growth.
+	// MaxBlockSize bounds a normal reservation. Default 10,000,000; a
+	// value not above BlockSize keeps blocks at BlockSize (no sizing by
+	// demand).
 	MaxBlockSize int64
-	// GrowWithin is the block lifetime under which a block grows (see
-	// MaxBlockSize). Default 1s.
-	GrowWithin time.Duration
-	// LowWater is the fraction of a block still unused when the next block
-	// is fetched in the background. Default 0.5.
-	LowWater float64
-	// FetchTimeout bounds one background reservation. Default 10s.
+	// BlockLifetime is how long a normal block should last at the
+	// sequence's observed rate: reservations are rate × BlockLifetime
+	// values, BlockLifetime being at least 1.5 × AttemptTimeout. It bounds
+	// disorder across processes (see the package documentation).
+	// Default 2s.
+	BlockLifetime time.Duration
+	// OutageCover is how long the cache keeps serving every sequence at its
+	// observed rate while the store cannot be reached: values for that time
+	// are reserved in the background and kept apart, used only while the
+	// store is unreachable. Default 60s; negative disables the cover.
+	OutageCover time.Duration
+	// MaxHeldShare caps what the cache holds of a sequence without CYCLE
+	// (blocks and cover: what a crash can lose) at this share of the values
+	// left to its limit, so that crashes cannot use up a small sequence.
+	// A sequence's own CACHE is always allowed. Default 0.01; 1 or more
+	// disables the cap.
+	MaxHeldShare float64
+	// AttemptTimeout bounds one store request of a background reservation:
+	// a store that has not answered by then counts as unreachable and the
+	// request is retried, with backoff and jitter, until it answers.
+	// Default 1s.
+	AttemptTimeout time.Duration
+	// FetchTimeout bounds how long a caller waits for the store when the
+	// cache has no value left for it and its context has no earlier
+	// deadline. Default 10s.
 	FetchTimeout time.Duration
+	// LowWater is the least fraction of a block still unused when the next
+	// block is fetched in the background (it is fetched earlier when the
+	// rest would not outlast AttemptTimeout). Default 0.5.
+	LowWater float64
 	// Logger receives background fetch failures. Default slog.Default().
 	Logger *slog.Logger
 }
 
+// Defaults of Config.
+const (
+	DefaultBlockSize      = 1000
+	DefaultMaxBlockSize   = 10_000_000
+	DefaultBlockLifetime  = 2 * time.Second
+	DefaultOutageCover    = time.Minute
+	DefaultMaxHeldShare   = 0.01
+	DefaultAttemptTimeout = time.Second
+	DefaultFetchTimeout   = 10 * time.Second
+)
+
 func (c Config) withDefaults() Config {
 	if c.BlockSize < 1 {
-		c.BlockSize = 1000
+		c.BlockSize = DefaultBlockSize
+	}
+	if c.MaxBlockSize == 0 {
+		c.MaxBlockSize = DefaultMaxBlockSize
+	}
+	c.MaxBlockSize = max(c.MaxBlockSize, c.BlockSize)
+	if c.BlockLifetime <= 0 {
+		c.BlockLifetime = DefaultBlockLifetime
+	}
+	if c.OutageCover == 0 {
+		c.OutageCover = DefaultOutageCover
+	}
+	if c.MaxHeldShare <= 0 {
+		c.MaxHeldShare = DefaultMaxHeldShare
+	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
 	}
 	if c.LowWater <= 0 || c.LowWater >= 1 {
 		c.LowWater = 0.5
 	}
 	if c.FetchTimeout <= 0 {
-		c.FetchTimeout = 10 * time.Second
-	}
-	if c.GrowWithin <= 0 {
-		c.GrowWithin = time.Second
+		c.FetchTimeout = DefaultFetchTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
-}
-
-// Stats counts what a Cache has done since it was made.
-type Stats struct {
-	Sequences    int   // sequences the cache has seen
-	Served       int64 // values handed out
-	Reservations int64 // blocks reserved from the store
-	Waits        int64 // times a caller had to wait for the store
-	GivenBack    int64 // values returned to the store by Close
-	Lost         int64 // values reserved but never handed out (setval, drop, failed give-back)
 }
 
 // ErrClosed is returned by a Cache after Close.
@@ -80,14 +115,16 @@ const closedPos = math.MaxInt64 / 2
 const MaxNextN = 1 << 20
 
 // Cache hands out sequence values from blocks reserved in a Store. Next is
-// answered from memory while the current block lasts; when a block is
-// partly used, the next one is reserved in the background (one fetch in
-// flight per sequence), so callers wait only when a block runs out before
-// its successor arrives, bounded by their context.
+// answered from memory while the current block lasts; the next block is
+// reserved in the background before it runs out (one fetch in flight per
+// sequence), sized by the sequence's rate, so callers wait only when a
+// block runs out before its successor arrives and the store is answering.
+// While the store is unreachable, values come from the outage cover.
 //
 // Values are unique (the store never hands out a value twice) and strictly
 // increasing within the process (decreasing for descending sequences),
-// except across a CYCLE wrap or a SetValue. They are not ordered across
+// except across a CYCLE wrap, a SetValue, and the switch to the outage
+// cover, whose values were reserved earlier. They are not ordered across
 // processes, unless the sequence is Ordered.
 //
 // A Cache is a Store, so caches can be layered.
@@ -99,19 +136,23 @@ type Cache struct {
 	mu      sync.RWMutex // guards closed against new background fetches
 	closed  bool
 	fetches sync.WaitGroup
+	stop    context.Context // canceled by Close: ends background retries
+	cancel  context.CancelFunc
 
-	reservations, waits, givenBack, lost, retired atomic.Int64
+	counters
 }
 
 var _ Store = (*Cache)(nil)
 
 // NewCache returns a Cache in front of store.
 func NewCache(store Store, cfg Config) *Cache {
-	return &Cache{store: store, cfg: cfg.withDefaults()}
+	stop, cancel := context.WithCancel(context.Background())
+	return &Cache{store: store, cfg: cfg.withDefaults(), stop: stop, cancel: cancel}
 }
 
 // seq is one sequence's cache: the block being handed out (cur, read
-// without locks) and, under mu, the block fetched in advance.
+// without locks) and, under mu, the block fetched in advance, the outage
+// cover and what sizes them.
 type seq struct {
 	c    *Cache
 	name string
@@ -120,27 +161,29 @@ type seq struct {
 	mu      sync.Mutex
 	loaded  bool
 	spec    Spec
-	size    int64   // values per reservation
-	grown   *buffer // the last block whose running out grew size
-	pending *Block
+	pending *held
 	fetch   *fetch // in flight, or nil
 	gen     uint64 // bumped by SetValue and Drop: older fetches are discarded
 	closed  bool
+	runway
+}
+
+// held is a block the cache holds and n, the order of its reservation, so
+// that Close can give blocks back newest first.
+type held struct {
+	Block
+	n uint64
 }
 
 // buffer is a block being handed out. pos counts values taken, and may run
 // past Count: whoever takes index low starts the next fetch.
 type buffer struct {
-	Block
+	held
 	low   int64
+	cover bool      // a piece of the outage cover
 	since time.Time // when it became current
 	_     [64]byte  // keeps pos off the cache line the readers share
 	pos   atomic.Int64
-}
-
-type fetch struct {
-	done chan struct{}
-	err  error
 }
 
 func (c *Cache) seq(name string) *seq {
@@ -160,7 +203,7 @@ func (c *Cache) Next(ctx context.Context, name string) (int64, error) {
 		b := s.cur.Load()
 		if i := b.pos.Add(1); i <= b.Count {
 			if i == b.low {
-				s.prefetch()
+				s.prefetch(b)
 			}
 			return b.Value(i - 1), nil
 		}
@@ -203,7 +246,7 @@ func (c *Cache) take(ctx context.Context, name string, n int64) (Block, error) {
 		i := b.pos.Add(n)
 		if from := i - n; from < b.Count {
 			if from < b.low && b.low <= i {
-				s.prefetch()
+				s.prefetch(b)
 			}
 			return Block{First: b.Value(from), Count: min(i, b.Count) - from, Increment: b.Increment, Epoch: b.Epoch}, nil
 		}
@@ -218,9 +261,10 @@ func (c *Cache) take(ctx context.Context, name string, n int64) (Block, error) {
 	}
 }
 
-// advance runs when old is used up. It installs the prefetched block, or
-// waits for the fetch in flight, or starts one. For an Ordered sequence it
-// reserves one value from the store and returns it with ok set.
+// advance runs when old is used up. It installs the prefetched block, or a
+// piece of the outage cover while the store is unreachable, or waits for
+// the fetch in flight, or starts one. For an Ordered sequence it reserves
+// one value from the store and returns it with ok set.
 func (s *seq) advance(ctx context.Context, old *buffer) (one Block, ok bool, err error) {
 	s.mu.Lock()
 	if err := s.load(ctx); err != nil {
@@ -229,20 +273,18 @@ func (s *seq) advance(ctx context.Context, old *buffer) (one Block, ok bool, err
 	}
 	if s.spec.Ordered {
 		s.mu.Unlock()
-		b, err := s.c.store.Reserve(ctx, s.name, 1)
-		if err != nil {
-			return Block{}, false, err
-		}
-		s.c.reservations.Add(1)
-		s.c.retired.Add(1)
-		return b, true, nil
+		return s.reserveOrdered(ctx)
 	}
 	if s.cur.Load() != old { // another caller advanced already
 		s.mu.Unlock()
 		return Block{}, false, nil
 	}
 	if s.pending != nil {
-		s.install()
+		s.install(s.pending, false)
+		s.mu.Unlock()
+		return Block{}, false, nil
+	}
+	if !s.downSince.IsZero() && s.useCover() {
 		s.mu.Unlock()
 		return Block{}, false, nil
 	}
@@ -253,18 +295,82 @@ func (s *seq) advance(ctx context.Context, old *buffer) (one Block, ok bool, err
 			return Block{}, false, err
 		}
 	}
-	if old.Count > 0 && s.grown != old && s.size < s.c.cfg.MaxBlockSize {
-		s.grown = old // once per block that ran out, however many wait
-		s.size = min(2*s.size, s.c.cfg.MaxBlockSize)
+	failed := f.failed
+	if !s.downSince.IsZero() {
+		failed = nil // already known: nothing new to wake up for
 	}
 	s.mu.Unlock()
+	err = s.wait(ctx, f, failed)
+	if errors.Is(err, ErrLimitReached) {
+		// The store is past the limit, but the cover may still hold the
+		// last values: hand them out first, as a PostgreSQL session hands
+		// out its cached values.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.cur.Load() != old || s.useCover() {
+			return Block{}, false, nil
+		}
+	}
+	return Block{}, false, err
+}
+
+// reserveOrdered sends one nextval of an Ordered sequence to the store.
+func (s *seq) reserveOrdered(ctx context.Context) (Block, bool, error) {
+	start := time.Now()
+	b, err := s.c.store.Reserve(ctx, s.name, 1)
+	s.c.observe(time.Since(start), err)
+	if err != nil {
+		return Block{}, false, err
+	}
+	s.c.reservations.Add(1)
+	s.c.retired.Add(1)
+	return b, true, nil
+}
+
+// wait waits for the fetch f: until it is done, or (failed) its first
+// attempt fails, so that the caller can turn to the outage cover, or the
+// caller's context or FetchTimeout ends. nil means "look again".
+func (s *seq) wait(ctx context.Context, f *fetch, failed <-chan struct{}) error {
 	s.c.waits.Add(1)
+	start := time.Now()
+	defer func() { s.c.waitNanos.Add(int64(time.Since(start))) }()
+	timer := time.NewTimer(s.c.cfg.FetchTimeout)
+	defer timer.Stop()
 	select {
 	case <-f.done:
-		return Block{}, false, f.err
+		return f.err
+	case <-failed:
+		return nil
 	case <-ctx.Done():
-		return Block{}, false, ctxError(s.name, ctx.Err())
+		return s.unavailable(ctx.Err())
+	case <-timer.C:
+		return s.unavailable(context.DeadlineExceeded)
 	}
+}
+
+// unavailable is the error of a caller that gave up waiting for the store:
+// 57014 when canceled, else 08006 saying how long the store has been
+// unreachable.
+func (s *seq) unavailable(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return &Error{Code: CodeQueryCanceled, Sequence: s.name,
+			Message: "canceling statement due to user request", Err: err}
+	}
+	e := Unavailable(s.name, err)
+	s.mu.Lock()
+	since, last := s.downSince, s.lastErr
+	s.mu.Unlock()
+	if !since.IsZero() {
+		var se *Error
+		if errors.As(last, &se) && se.Err != nil {
+			last = se.Err // the store's own words, without our wrapping
+		}
+		e.Detail = fmt.Sprintf("the store has been unreachable for %s and the outage cover is spent (last error: %v)",
+			time.Since(since).Round(time.Millisecond), last)
+	} else {
+		e.Detail = "no answer from the store yet"
+	}
+	return e
 }
 
 // load reads the sequence's definition once. Called with mu held.
@@ -286,76 +392,41 @@ func (s *seq) load(ctx context.Context) error {
 		return err
 	}
 	s.spec, s.loaded = sq.Spec, true
-	s.size = s.c.cfg.BlockSize
-	if sq.Cache > 1 {
-		s.size = sq.Cache
-	}
+	s.left = s.spec.left(sq.Next, sq.Exhausted)
 	return nil
 }
 
-// install makes the pending block current. Called with mu held.
-func (s *seq) install() {
-	b := s.pending
-	s.pending = nil
-	old := s.cur.Load()
-	s.c.retired.Add(min(old.pos.Load(), old.Count))
-	now := time.Now()
-	if old.Count > 0 && now.Sub(old.since) < s.c.cfg.GrowWithin && s.size < s.c.cfg.MaxBlockSize {
-		s.size = min(2*s.size, s.c.cfg.MaxBlockSize) // a hot sequence: fewer, larger blocks
+// install makes b current, retiring the current block; with cover, b is a
+// piece of the outage cover. Called with mu held.
+func (s *seq) install(b *held, cover bool) {
+	if b == s.pending {
+		s.pending = nil
 	}
-	nb := &buffer{Block: *b, since: now}
-	nb.low = max(1, b.Count-int64(float64(b.Count)*s.c.cfg.LowWater))
-	s.cur.Store(nb)
+	now := time.Now()
+	old := s.cur.Swap(&buffer{held: *b, cover: cover, since: now, low: s.lowMark(b.Count)})
+	taken := min(old.pos.Swap(closedPos), old.Count)
+	s.c.retired.Add(taken)
+	if taken == old.Count && old.Count > 0 {
+		s.sample(old.Count, now.Sub(old.since))
+	}
+	if rest := old.Tail(taken); rest.Count > 0 {
+		// Only a piece of the cover is retired unused (a normal block came
+		// back): its values go back to the cover, in front.
+		s.cover = append([]held{{Block: rest, n: old.n}}, s.cover...)
+	}
 }
 
-// prefetch starts the next fetch unless one is pending or in flight.
-func (s *seq) prefetch() {
+// prefetch starts the next fetch unless one is pending or in flight, and
+// samples the sequence's rate on b, the block whose low mark was reached.
+func (s *seq) prefetch(b *buffer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cur.Load() == b && b.low*4 >= b.Count { // a quarter of a block or more: a fair sample
+		s.sample(b.low, time.Since(b.since))
+	}
 	if s.loaded && s.pending == nil && s.fetch == nil && !s.closed {
 		_, _ = s.startFetch() // a failure is reported to whoever waits next
 	}
-}
-
-// startFetch reserves the next block in the background. Called with mu
-// held. The fetch does not use any caller's context: a caller that gives
-// up must not waste the reservation for the others.
-func (s *seq) startFetch() (*fetch, error) {
-	c := s.c
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.closed {
-		return nil, ErrClosed
-	}
-	f := &fetch{done: make(chan struct{})}
-	s.fetch = f
-	gen, size := s.gen, s.size
-	c.fetches.Add(1)
-	go func() {
-		defer c.fetches.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FetchTimeout)
-		b, err := c.store.Reserve(ctx, s.name, size)
-		cancel()
-		s.mu.Lock()
-		s.fetch = nil
-		switch {
-		case err != nil:
-			f.err = err
-			c.cfg.Logger.Debug("seqcache: reserve failed", "sequence", s.name, "err", err)
-		case gen != s.gen:
-			c.reservations.Add(1)
-			c.lost.Add(b.Count)
-		default:
-			c.reservations.Add(1)
-			s.pending = &b
-			if s.cur.Load().pos.Load() >= s.cur.Load().Count {
-				s.install() // nobody is left on the old block: no need to wait for one
-			}
-		}
-		s.mu.Unlock()
-		close(f.done)
-	}()
-	return f, nil
 }
 
 // discard drops every value this cache holds for the sequence, so that the
@@ -366,38 +437,14 @@ func (s *seq) discard() {
 		s.c.lost.Add(s.pending.Count)
 		s.pending = nil
 	}
+	for _, b := range s.cover {
+		s.c.lost.Add(b.Count)
+	}
+	s.cover = nil
 	old := s.cur.Swap(new(buffer))
 	taken := min(old.pos.Swap(closedPos), old.Count)
 	s.c.retired.Add(taken)
 	s.c.lost.Add(old.Count - taken)
-}
-
-func ctxError(name string, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return &Error{Code: CodeQueryCanceled, Sequence: name,
-			Message: "canceling statement due to user request", Err: err}
-	}
-	return Unavailable(name, err)
-}
-
-// Stats returns the cache's counters.
-func (c *Cache) Stats() Stats {
-	st := Stats{
-		Reservations: c.reservations.Load(),
-		Waits:        c.waits.Load(),
-		GivenBack:    c.givenBack.Load(),
-		Lost:         c.lost.Load(),
-		Served:       c.retired.Load(),
-	}
-	c.seqs.Range(func(_, v any) bool {
-		b := v.(*seq).cur.Load()
-		st.Sequences++
-		if p := b.pos.Load(); p < closedPos {
-			st.Served += min(p, b.Count)
-		}
-		return true
-	})
-	return st
 }
 
 // Close stops background fetches and returns every unused value to the
@@ -411,6 +458,7 @@ func (c *Cache) Close(ctx context.Context) error {
 	}
 	c.closed = true
 	c.mu.Unlock()
+	c.cancel()
 	c.fetches.Wait()
 	var errs []error
 	c.seqs.Range(func(_, v any) bool {
@@ -420,8 +468,10 @@ func (c *Cache) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// drain hands the sequence's unused values back to the store, newest first:
-// the pending block, then the tail of the current one.
+// drain hands the sequence's unused values back to the store, newest
+// reservation first (the pending block, the current one, the cover), and
+// stops at the first the store refuses: the ones before it cannot be
+// adjacent to the store's position either.
 func (s *seq) drain(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -429,17 +479,17 @@ func (s *seq) drain(ctx context.Context) error {
 	old := s.cur.Swap(new(buffer))
 	taken := min(old.pos.Swap(closedPos), old.Count)
 	s.c.retired.Add(taken)
-	tail := old.Tail(taken)
-	var blocks []Block
+	blocks := append([]held(nil), s.cover...)
+	if tail := old.Tail(taken); tail.Count > 0 {
+		blocks = append(blocks, held{Block: tail, n: old.n})
+	}
 	if s.pending != nil {
 		blocks = append(blocks, *s.pending)
-		s.pending = nil
 	}
-	if tail.Count > 0 {
-		blocks = append(blocks, tail)
-	}
+	s.pending, s.cover = nil, nil
+	newestFirst(blocks, s.spec.Increment)
 	for i, b := range blocks {
-		ok, err := s.c.store.GiveBack(ctx, s.name, b)
+		ok, err := s.giveBack(ctx, b.Block)
 		if err != nil || !ok {
 			for _, rest := range blocks[i:] {
 				s.c.lost.Add(rest.Count)
@@ -449,6 +499,14 @@ func (s *seq) drain(ctx context.Context) error {
 		s.c.givenBack.Add(b.Count)
 	}
 	return nil
+}
+
+// giveBack is one give-back, bounded like every store attempt: a store
+// that does not answer must not hold up Close.
+func (s *seq) giveBack(ctx context.Context, b Block) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.c.cfg.AttemptTimeout)
+	defer cancel()
+	return s.c.store.GiveBack(ctx, s.name, b)
 }
 
 // Create implements Store by passing through.

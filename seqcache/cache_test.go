@@ -3,6 +3,7 @@ package seqcache_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,9 @@ func spec(t testing.TB, name string, opts ...seqcache.Option) seqcache.Spec {
 }
 
 func newCache(t testing.TB, store seqcache.Store, cfg seqcache.Config) *seqcache.Cache {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	c := seqcache.NewCache(store, cfg)
 	t.Cleanup(func() { c.Close(context.Background()) })
 	return c
@@ -63,8 +67,10 @@ func TestConcurrentOneSequence(t *testing.T) {
 	if st.Served != 64*100_000 {
 		t.Fatalf("Served = %d, want %d", st.Served, 64*100_000)
 	}
-	if min := int64(64 * 100_000 / 1000); st.Reservations < min || st.Reservations > min+2 {
-		t.Fatalf("Reservations = %d, want %d..%d", st.Reservations, min, min+2)
+	// Fixed blocks of 1000 would take 6400 reservations; blocks sized by
+	// the rate take a few dozen at most.
+	if st.Reservations < 2 || st.Reservations > 640 {
+		t.Fatalf("Reservations = %d, want 2..640 with blocks sized by demand", st.Reservations)
 	}
 }
 
@@ -122,7 +128,8 @@ func drain(t *testing.T, c *seqcache.Cache, names []string, specs []seqcache.Spe
 
 func TestPrefetchHidesLatency(t *testing.T) {
 	store := &slowStore{Store: newStore(t, spec(t, "public.s")), delay: 50 * time.Millisecond}
-	c := newCache(t, store, seqcache.Config{BlockSize: 200})
+	// Fixed blocks and no cover, so that the values are contiguous.
+	c := newCache(t, store, seqcache.Config{BlockSize: 200, MaxBlockSize: 200, OutageCover: -1})
 	ctx := context.Background()
 	want := int64(1)
 	for range 1000 { // 1 value a millisecond: the fetch starts 100 ms before a block runs out and takes 50
@@ -155,10 +162,10 @@ func TestDeadlineWhileWaiting(t *testing.T) {
 	if _, err := c.Next(ctx, "public.s"); !errors.Is(err, context.Canceled) || seqcache.CodeOf(err) != seqcache.CodeQueryCanceled {
 		t.Fatalf("Next after cancel = %v, want 57014 wrapping Canceled", err)
 	}
-	// The background fetch gives up at FetchTimeout; the next caller gets its error.
+	// A caller without a deadline gives up at FetchTimeout, with 08006.
 	_, err = c.Next(context.Background(), "public.s")
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Next after the fetch timed out = %v, want the fetch's DeadlineExceeded", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, seqcache.ErrUnavailable) {
+		t.Fatalf("Next without a deadline = %v, want 08006 wrapping DeadlineExceeded", err)
 	}
 	if err := c.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -239,7 +246,7 @@ func TestSetValueDiscardsCache(t *testing.T) {
 func TestCloseGivesBack(t *testing.T) {
 	store := newStore(t, spec(t, "public.s"))
 	ctx := context.Background()
-	c := seqcache.NewCache(store, seqcache.Config{BlockSize: 1000})
+	c := seqcache.NewCache(store, seqcache.Config{BlockSize: 1000, MaxBlockSize: 1000, OutageCover: -1})
 	vals, err := c.NextN(ctx, "public.s", 600) // past the low-water mark: block 2 is fetched
 	if err != nil || vals[0] != 1 || vals[599] != 600 {
 		t.Fatalf("NextN = %v..., %v", vals[:1], err)
@@ -379,23 +386,6 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func TestBlockGrowth(t *testing.T) {
-	store := &slowStore{Store: newStore(t, spec(t, "public.s")), delay: 5 * time.Millisecond}
-	c := newCache(t, store, seqcache.Config{BlockSize: 100, MaxBlockSize: 1600})
-	vals, err := c.NextN(context.Background(), "public.s", 10_000) // faster than 100 values per 5 ms
-	if err != nil {
-		t.Fatal(err)
-	}
-	if vals[9999] != 10_000 {
-		t.Fatalf("last value %d, want 10000", vals[9999])
-	}
-	// Without growth, 10,000 values in blocks of 100 take 100 reservations.
-	// Each wait doubles the block (100, 200, ..., 1600), so far fewer are needed.
-	if st := c.Stats(); st.Reservations > 14 || st.Reservations < 6 {
-		t.Fatalf("Reservations = %d, want 6..14 with growth to 1600; stats %+v", st.Reservations, st)
-	}
-}
-
 // gatedStore holds its first two Gets until the test lets them go.
 type gatedStore struct {
 	*seqcache.MemoryStore
@@ -444,34 +434,5 @@ func TestUnknownThenCreated(t *testing.T) {
 	b, err := c.Next(ctx, "public.late")
 	if err != nil || a != 1 || b != 2 {
 		t.Fatalf("values %d then %d, %v: want 1 then 2 from one block", a, b, err)
-	}
-}
-
-// TestBlockGrowthByLifetime: blocks used up within GrowWithin double, up
-// to MaxBlockSize; blocks that last longer do not.
-func TestBlockGrowthByLifetime(t *testing.T) {
-	for _, tc := range []struct {
-		within time.Duration
-		pause  time.Duration // between two values
-		lo, hi int64         // reservations for 2000 values
-	}{
-		{time.Hour, 0, 6, 8},                              // 100, 100, 200, 400, 800, 800 (and one fetched ahead)
-		{time.Millisecond, 20 * time.Microsecond, 20, 21}, // a block lasts over 2 ms: 20 blocks of 100
-	} {
-		store := newStore(t, spec(t, "public.s"))
-		c := newCache(t, store, seqcache.Config{BlockSize: 100, MaxBlockSize: 800, GrowWithin: tc.within})
-		ctx := context.Background()
-		for want := int64(1); want <= 2000; want++ {
-			if v, err := c.Next(ctx, "public.s"); v != want || err != nil {
-				t.Fatalf("Next = %d, %v; want %d", v, err, want)
-			}
-			if tc.pause > 0 {
-				time.Sleep(tc.pause)
-			}
-		}
-		time.Sleep(10 * time.Millisecond) // a fetch ahead may still land
-		if st := c.Stats(); st.Reservations < tc.lo || st.Reservations > tc.hi {
-			t.Errorf("GrowWithin %v: %d reservations for 2000 values, want %d..%d", tc.within, st.Reservations, tc.lo, tc.hi)
-		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 func TestJournalRestart(t *testing.T) {
 	be := newMemBackend()
 	path := filepath.Join(t.TempDir(), "journal.db")
-	cfg := seqcache.Config{BlockSize: 1000, Logger: quiet, LowWater: 0.01}
+	cfg := seqcache.Config{BlockSize: 1000, MaxBlockSize: 1000, OutageCover: -1, Logger: quiet, LowWater: 0.01}
 	srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 	c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 	define(t, c, "public.s")
@@ -51,7 +51,7 @@ func TestJournalRestart(t *testing.T) {
 func TestJournalNoReplayAfterGiveBack(t *testing.T) {
 	be := newMemBackend()
 	path := filepath.Join(t.TempDir(), "journal.db")
-	cfg := seqcache.Config{BlockSize: 1000, Logger: quiet, LowWater: 0.01}
+	cfg := seqcache.Config{BlockSize: 1000, MaxBlockSize: 1000, OutageCover: -1, Logger: quiet, LowWater: 0.01}
 	srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 	c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 	define(t, c, "public.s")
@@ -88,7 +88,7 @@ func TestJournalNoReplayAfterGiveBack(t *testing.T) {
 func TestJournalStaleAfterSetval(t *testing.T) {
 	be := newMemBackend()
 	path := filepath.Join(t.TempDir(), "journal.db")
-	cfg := seqcache.Config{BlockSize: 1000, Logger: quiet, LowWater: 0.01}
+	cfg := seqcache.Config{BlockSize: 1000, MaxBlockSize: 1000, OutageCover: -1, Logger: quiet, LowWater: 0.01}
 	srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 	c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 	define(t, c, "public.s")
@@ -114,7 +114,7 @@ func TestJournalStaleAfterSetval(t *testing.T) {
 func TestJournalConcurrent(t *testing.T) {
 	be := newMemBackend()
 	path := filepath.Join(t.TempDir(), "journal.db")
-	cfg := seqcache.Config{BlockSize: 500, Logger: quiet}
+	cfg := seqcache.Config{BlockSize: 500, MaxBlockSize: 500, OutageCover: -1, Logger: quiet}
 	var all [][]int64
 	for round := range 3 {
 		srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
@@ -141,7 +141,7 @@ func TestJournalGiveBackAfterRestart(t *testing.T) {
 	for _, inc := range []int64{1, -1} {
 		be := newMemBackend()
 		path := filepath.Join(t.TempDir(), "journal.db")
-		cfg := seqcache.Config{BlockSize: 100, Logger: quiet}
+		cfg := seqcache.Config{BlockSize: 100, MaxBlockSize: 100, OutageCover: -1, Logger: quiet}
 		srv := serve(t, be.open, Options{Cache: &cfg, Journal: path})
 		c := dial(t, "seqshim://"+srv.addr, remote.Options{})
 		define(t, c, "public.s", seqcache.Increment(inc))

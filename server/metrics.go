@@ -21,6 +21,7 @@ type metrics struct {
 	journals  prometheus.Counter
 	pooled    prometheus.Counter
 	dropped   prometheus.Counter
+	bypassed  prometheus.Counter
 	recovered prometheus.Counter
 }
 
@@ -49,6 +50,9 @@ func newMetrics(s *Server) *metrics {
 		pooled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seqshim_server_pooled_values_total", Help: "Values set aside for lower clients to get past a client's last block (after a client moved between servers).",
 		}),
+		bypassed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seqshim_server_bypassed_total", Help: "Client blocks reserved from the store directly because the server's cache was behind the client's last block.",
+		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seqshim_server_pool_dropped_values_total", Help: "Values set aside and then dropped (pool full, setval, drop): a gap.",
 		}),
@@ -60,7 +64,7 @@ func newMetrics(s *Server) *metrics {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(f()) })
 	}
-	m.reg.MustRegister(m.calls, m.seconds, m.refused, m.values, m.blocks, m.journals, m.pooled, m.dropped, m.recovered,
+	m.reg.MustRegister(m.calls, m.seconds, m.refused, m.values, m.blocks, m.journals, m.pooled, m.dropped, m.bypassed, m.recovered,
 		stat("seqshim_server_store_reservations_total", "Blocks the server's caches reserved from the store (DynamoDB).",
 			func() int64 { return s.storeStats().Reservations }),
 		stat("seqshim_server_store_waits_total", "Calls that waited for the store because a cached block ran out.",

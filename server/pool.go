@@ -28,7 +28,12 @@ func (p *pool) put(name string, b seqcache.Block) (dropped int64) {
 	if p.blocks == nil {
 		p.blocks = map[string][]seqcache.Block{}
 	}
-	bs := append(p.blocks[name], b)
+	bs := p.blocks[name]
+	if n := len(bs); n > 0 && bs[n-1].Epoch == b.Epoch && bs[n-1].Increment == b.Increment && bs[n-1].End() == b.First {
+		bs[n-1].Count += b.Count // drawn right after the last one: one block
+	} else {
+		bs = append(bs, b)
+	}
 	for len(bs) > maxPooled {
 		dropped += bs[0].Count
 		bs = bs[1:]

@@ -320,7 +320,9 @@ func runClient(cfg clientConfig) (rep clientReport) {
 	}
 	defer cl.Close()
 	rec := &recorder{Store: cl}
-	cache := seqcache.NewCache(rec, seqcache.Config{BlockSize: cfg.BlockSize, Logger: quiet})
+	// Fixed blocks and no cover of its own: a client behind servers whose
+	// caches hold the long cover, and blocks the checks can bound.
+	cache := seqcache.NewCache(rec, seqcache.Config{BlockSize: cfg.BlockSize, MaxBlockSize: cfg.BlockSize, OutageCover: -1, Logger: quiet})
 	db, err := sql.Open("pgx", cfg.PGURL)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())

@@ -44,6 +44,7 @@ func TestProcessesKillAndStop(t *testing.T) {
 // server continues inside it, and only what the clients held is lost.
 func TestProcessesRestart(t *testing.T) {
 	const clients, block = 3, 20
+	lost := map[bool]int64{}
 	for _, journal := range []bool{false, true} {
 		t.Run(map[bool]string{false: "NoJournal", true: "Journal"}[journal], func(t *testing.T) {
 			f := newFixture(t)
@@ -58,19 +59,19 @@ func TestProcessesRestart(t *testing.T) {
 			s = startServer(t, s.addr, args...)
 			reps := wait()
 			recovered := s.metric("seqshim_server_journal_recovered_values_total")
-			s.stop() // gives the server's tail back: the store is past what was handed out only
+			s.stop() // gives back what it safely can
 			f.check(t, reps)
-			lost := f.lost(t)
-			t.Logf("values lost to one server SIGKILL and the clients' final stops: %d; %v served from the journal", lost, recovered)
-			// The clients' caches hold two blocks each at most at their
-			// stop, and a block or two may have been in flight at the kill.
-			if bound := int64(clients * 5 * block); journal && (recovered == 0 || lost > bound) {
-				t.Fatalf("with a journal: %d lost (bound %d), %v recovered", lost, bound, recovered)
-			}
-			if !journal && recovered != 0 {
-				t.Fatalf("without a journal, %v values recovered", recovered)
+			lost[journal] = f.lost(t)
+			t.Logf("values lost to one server SIGKILL and the clients' final stops: %d; %v served from the journal", lost[journal], recovered)
+			if journal != (recovered > 0) {
+				t.Fatalf("journal %v, %v values served from it", journal, recovered)
 			}
 		})
+	}
+	// Without a journal the kill loses all the server held (its blocks and
+	// its outage cover); with one, the restart serves them.
+	if lost[true]*10 > lost[false] {
+		t.Fatalf("with a journal %d values lost, without %d: want at least 10x fewer", lost[true], lost[false])
 	}
 }
 
@@ -151,12 +152,21 @@ func TestProcessRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.store.Drop(t.Context(), bounded.Name) })
-	b, err := good.Reserve(t.Context(), bounded.Name, 1000)
-	if err != nil || b.First != 1 || b.Count != 100 {
-		t.Fatalf("Reserve(1000) of a sequence with 100 values: %+v, %v", b, err)
+	// Asking 1000 at a time, the client gets the 100 values in order (in
+	// blocks as the server's cache holds them), then 2200H.
+	next := int64(1)
+	for {
+		b, err := good.Reserve(t.Context(), bounded.Name, 1000)
+		if errors.Is(err, seqcache.ErrLimitReached) {
+			break
+		}
+		if err != nil || b.First != next || b.Count < 1 {
+			t.Fatalf("Reserve(1000) at %d: %+v, %v", next, b, err)
+		}
+		next = b.End()
 	}
-	if _, err := good.Reserve(t.Context(), bounded.Name, 1); !errors.Is(err, seqcache.ErrLimitReached) {
-		t.Fatalf("Reserve past the limit: %v, want 2200H", err)
+	if next != 101 {
+		t.Fatalf("2200H after %d values, want 100", next-1)
 	}
 	if sq, _ := f.store.Get(t.Context(), bounded.Name); !sq.Exhausted {
 		t.Fatalf("DynamoDB: %+v, want exhausted", sq)
@@ -192,8 +202,8 @@ func TestProcessDriver(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.metric("seqshim_server_values_total"); got != 20 {
-		t.Fatalf("the server handed out %v values, want two blocks of 10", got)
+	if got := s.metric("seqshim_server_values_total"); got < 12 {
+		t.Fatalf("the server handed out %v values, want the 12 at least", got)
 	}
 	s.stop()
 }

@@ -53,16 +53,20 @@ type Options struct {
 }
 
 // DefaultCacheConfig is the cache a server holds over DynamoDB for each
-// namespace: blocks ten times a client's default that grow to ten million
-// for hot sequences, so that a server reaches DynamoDB about once per
-// GrowWithin per sequence. It is the one place to tune the server's cache.
+// namespace, the one place to tune it: blocks sized by demand from 10,000
+// values to 10 million, each lasting about BlockLifetime, and a long outage
+// cover: a server keeps serving its clients for ten minutes of DynamoDB
+// outage, while each client process's own cover stays short. The cover is
+// what a server crash without journal can lose; with a journal a restart
+// continues inside it.
 func DefaultCacheConfig() seqcache.Config {
 	return seqcache.Config{
-		BlockSize:    10_000,
-		MaxBlockSize: 10_000_000,
-		GrowWithin:   5 * time.Second,
-		LowWater:     0.5,
-		FetchTimeout: 10 * time.Second,
+		BlockSize:      10_000,
+		MaxBlockSize:   10_000_000,
+		BlockLifetime:  5 * time.Second,
+		OutageCover:    10 * time.Minute,
+		AttemptTimeout: time.Second,
+		FetchTimeout:   10 * time.Second,
 	}
 }
 
@@ -86,6 +90,7 @@ type Server struct {
 // space is what the server holds for one namespace.
 type space struct {
 	front   seqcache.Store  // what the calls go to: cache, or store
+	store   seqcache.Store  // under the cache: the journal's, or the backend's
 	cache   *seqcache.Cache // nil without Options.Cache
 	journal *journaled      // nil without Options.Journal
 	pool    pool
@@ -201,7 +206,7 @@ func (s *Server) space(ctx context.Context, ns string) (*space, error) {
 		sp.journal = s.journal.store(ns, store)
 		store = sp.journal
 	}
-	sp.front = store
+	sp.front, sp.store = store, store
 	if s.opts.Cache != nil {
 		cfg := *s.opts.Cache
 		if cfg.Logger == nil {
@@ -263,23 +268,24 @@ func (s *Server) Reserve(ctx context.Context, req *pb.ReserveRequest) (*pb.Block
 	return wire.EncodeBlock(b), nil
 }
 
-// maxSkips bounds the reservations a Reserve makes to get past a client's
-// last block.
-const maxSkips = 32
+// maxDraws bounds the client-sized blocks a Reserve draws from a cache
+// that is behind the client before it reserves from the store instead.
+const maxDraws = 2
 
 // reserveAfter reserves up to n values past after (in after's epoch; a
 // later epoch is past it). A cache behind after, which happens when a
-// client moved here from a server that was ahead, is drawn up to after,
-// and the values drawn go to the sequence's pool, where the clients whose
-// last values are lower take them first: the client's values keep
-// increasing and none are lost.
+// client moved here from a server that was ahead, is drawn a little (the
+// values drawn go to the sequence's pool, where the clients whose last
+// values are lower take them first), then the block is reserved from the
+// store itself, which is past every value handed out. So the client's
+// values keep increasing, none are lost, and the cache's idea of the
+// sequence's rate stays what its clients really draw.
 func (s *Server) reserveAfter(ctx context.Context, sp *space, name string, n int64, after *seqcache.Block) (seqcache.Block, error) {
 	if b, ok := sp.pool.take(name, n, after); ok {
 		return b, nil
 	}
-	want := n
-	for range maxSkips {
-		b, err := sp.front.Reserve(ctx, name, want)
+	for range maxDraws {
+		b, err := sp.front.Reserve(ctx, name, n)
 		if err != nil || after == nil {
 			return b, err
 		}
@@ -289,20 +295,11 @@ func (s *Server) reserveAfter(ctx context.Context, sp *space, name string, n int
 			s.metrics.dropped.Add(float64(sp.pool.put(name, head(b, k))))
 		}
 		if k < b.Count {
-			b = b.Tail(k)
-			if b.Count > n { // drawn to get past after, more than asked
-				s.metrics.pooled.Add(float64(b.Count - n))
-				s.metrics.dropped.Add(float64(sp.pool.put(name, b.Tail(n))))
-				b.Count = n
-			}
-			return b, nil
-		}
-		want = wire.StepsTo(b.Last(), after.Last(), b.Increment)
-		if want < 1 {
-			want = n
+			return b.Tail(k), nil
 		}
 	}
-	return seqcache.Block{}, seqcache.Unavailable(name, errors.New("server cache could not get past the client's last block"))
+	s.metrics.bypassed.Inc()
+	return sp.store.Reserve(ctx, name, n)
 }
 
 // GiveBack implements the service. A cache refuses it (the values were

@@ -48,7 +48,7 @@ func collectValues(t *testing.T, stores []seqcache.Store, name string, goroutine
 	var wg sync.WaitGroup
 	errs := make(chan error, len(stores)*goroutines)
 	for ci, st := range stores {
-		cache := seqcache.NewCache(st, seqcache.Config{BlockSize: 50, Logger: quiet})
+		cache := seqcache.NewCache(st, seqcache.Config{BlockSize: 50, MaxBlockSize: 50, OutageCover: -1, Logger: quiet})
 		t.Cleanup(func() { cache.Close(context.Background()) })
 		for range goroutines {
 			wg.Go(func() {
@@ -107,7 +107,7 @@ func checkUnique(t *testing.T, perClient [][]int64) int64 {
 // share one store. No value twice; the store past every value.
 func TestLayeredCaches(t *testing.T) {
 	be := newMemBackend()
-	cfg := seqcache.Config{BlockSize: 1000, MaxBlockSize: 8000, Logger: quiet}
+	cfg := seqcache.Config{BlockSize: 1000, MaxBlockSize: 8000, OutageCover: -1, Logger: quiet}
 	s1 := serve(t, be.open, Options{Cache: &cfg})
 	s2 := serve(t, be.open, Options{Cache: &cfg})
 	url := "seqshim://" + s1.addr + "," + s2.addr
@@ -131,7 +131,7 @@ func TestLayeredCaches(t *testing.T) {
 // clients go on through the remaining server, then the fallback store.
 func TestFailoverAndFallback(t *testing.T) {
 	be := newMemBackend()
-	cfg := seqcache.Config{BlockSize: 200, Logger: quiet}
+	cfg := seqcache.Config{BlockSize: 200, MaxBlockSize: 200, OutageCover: -1, Logger: quiet}
 	s1 := serve(t, be.open, Options{Cache: &cfg})
 	s2 := serve(t, be.open, Options{Cache: &cfg})
 	url := "seqshim://" + s1.addr + "," + s2.addr + "?attempt_timeout=300ms"

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql" // the "mysql" database/sql driver
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -27,6 +28,7 @@ import (
 type migrateFlags struct {
 	*storeFlags
 	databaseURL string
+	mysqlDSN    string // MariaDB or MySQL instead of PostgreSQL
 	only        string
 	allow, deny string
 	gap         int64
@@ -38,6 +40,7 @@ type migrateFlags struct {
 func addMigrateFlags(fs *flag.FlagSet, withGap bool) *migrateFlags {
 	f := &migrateFlags{storeFlags: addStoreFlags(fs), withGap: withGap}
 	fs.StringVar(&f.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&f.mysqlDSN, "mysql-dsn", "", "MariaDB or MySQL DSN, user@tcp(host:port)/db: migrate its sequences and AUTO_INCREMENT tables instead of PostgreSQL's")
 	fs.StringVar(&f.only, "only", "", "comma-separated sequence names (default: every sequence)")
 	fs.StringVar(&f.allow, "allow", os.Getenv("SEQSHIM_ALLOW"), "comma-separated patterns of managed sequences, as seqshim.allow (env SEQSHIM_ALLOW)")
 	fs.StringVar(&f.deny, "deny", os.Getenv("SEQSHIM_DENY"), "comma-separated patterns left to PostgreSQL, as seqshim.deny (env SEQSHIM_DENY)")
@@ -69,6 +72,9 @@ func (f *migrateFlags) options() (migrate.Options, error) {
 	if err := (selector.Selector{Allow: o.Allow, Deny: o.Deny}).Validate(); err != nil {
 		return o, fmt.Errorf("%w: -allow/-deny: %v", errUsage, err)
 	}
+	if f.mysqlDSN != "" {
+		return f.mysqlOptions(o)
+	}
 	for _, name := range selector.Split(f.only) {
 		key, err := f.key(name)
 		if err != nil {
@@ -81,6 +87,9 @@ func (f *migrateFlags) options() (migrate.Options, error) {
 
 // openBoth opens the database and the store.
 func (f *migrateFlags) openBoth(ctx context.Context) (*sql.DB, seqcache.Store, error) {
+	if f.mysqlDSN != "" {
+		return f.openMySQL(ctx)
+	}
 	if f.databaseURL == "" {
 		return nil, nil, fmt.Errorf("%w: no database: set -database-url or DATABASE_URL", errUsage)
 	}
@@ -99,7 +108,7 @@ func (f *migrateFlags) openBoth(ctx context.Context) (*sql.DB, seqcache.Store, e
 	return db, store, nil
 }
 
-const importUsage = `usage: seqshim import [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
+const importUsage = `usage: seqshim import [-database-url URL | -mysql-dsn DSN] [-gap N] [-only a,b] [-dry-run] [flags]
 
 Creates each database sequence in the store at last_value + gap*increment
 (next value + gap*increment when never called) with the same parameters,
@@ -112,9 +121,14 @@ sequence stops where it stands and the store continues with the value it
 would have returned next; use it when no instance still draws natively.
 Prints the plan first; running it again changes nothing.
 
+With -mysql-dsn, MariaDB's sequences are imported past next_not_cached_value
+and capped the same way, and AUTO_INCREMENT tables past their counter and
+largest id. AUTO_INCREMENT cannot be capped: the column's unique key (which
+import requires) turns an id drawn by both sides into error 1062.
+
 flags:`
 
-const exportUsage = `usage: seqshim export [-database-url URL] [-gap N] [-only a,b] [-dry-run] [flags]
+const exportUsage = `usage: seqshim export [-database-url URL | -mysql-dsn DSN] [-gap N] [-only a,b] [-dry-run] [flags]
 
 The rollback of import: for each sequence in the store, restores the database
 sequence's MINVALUE, MAXVALUE and CYCLE from the store and moves it with
@@ -126,11 +140,13 @@ Prints the plan first; running it again changes nothing.
 flags:`
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runMigration(ctx, "import", importUsage, migrate.PlanImport, migrate.Import, args, stdout, stderr)
+	return runMigration(ctx, "import", importUsage, [2]migration{migrate.PlanImport, migrate.Import},
+		[2]migration{onMySQL(migrate.MySQLPlanImport), onSQLDB(migrate.MySQLImport)}, args, stdout, stderr)
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runMigration(ctx, "export", exportUsage, migrate.PlanExport, migrate.Export, args, stdout, stderr)
+	return runMigration(ctx, "export", exportUsage, [2]migration{migrate.PlanExport, migrate.Export},
+		[2]migration{onMySQL(migrate.MySQLPlanExport), onSQLDB(migrate.MySQLExport)}, args, stdout, stderr)
 }
 
 // setupMigration parses the flags of import, export or status and opens
@@ -158,13 +174,17 @@ func setupMigration(ctx context.Context, name, usage string, withGap bool, args 
 type migration func(ctx context.Context, db migrate.DB, store seqcache.Store, opts migrate.Options) ([]migrate.Step, error)
 
 // runMigration prints a migration's plan, then carries it out (unless
-// -dry-run).
-func runMigration(ctx context.Context, name, usage string, plan, do migration, args []string, stdout, stderr io.Writer) error {
+// -dry-run): pg's plan and do on PostgreSQL, my's with -mysql-dsn.
+func runMigration(ctx context.Context, name, usage string, pg, my [2]migration, args []string, stdout, stderr io.Writer) error {
 	mf, opts, db, store, err := setupMigration(ctx, name, usage, true, args, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	plan, do := pg[0], pg[1]
+	if mf.mysqlDSN != "" {
+		plan, do = my[0], my[1]
+	}
 	steps, err := plan(ctx, db, store, opts)
 	if err != nil {
 		return mf.explain(err)
@@ -174,7 +194,7 @@ func runMigration(ctx context.Context, name, usage string, plan, do migration, a
 	})
 }
 
-const statusUsage = `usage: seqshim status [-database-url URL] [-only a,b] [flags]
+const statusUsage = `usage: seqshim status [-database-url URL | -mysql-dsn DSN] [-only a,b] [flags]
 
 Per sequence: the store's next value, the database's last value and cap, and
 the margin between them. Exits with 1 when a range could overlap.
@@ -187,7 +207,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	states, err := migrate.Status(ctx, db, store, opts)
+	status := migrate.Status
+	if mf.mysqlDSN != "" {
+		status = onMySQLStatus(migrate.MySQLStatus)
+	}
+	states, err := status(ctx, db, store, opts)
 	if err != nil {
 		return mf.explain(err)
 	}

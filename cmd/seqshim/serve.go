@@ -32,7 +32,8 @@ type serveConfig struct {
 	logLevel, logFormat                  string
 	createTable                          bool
 	blockSize, maxBlockSize, maxClient   int64
-	growWithin, stopTimeout              time.Duration
+	blockLifetime, outageCover           time.Duration
+	stopTimeout                          time.Duration
 }
 
 // envFlags registers flags whose defaults come from environment variables,
@@ -101,7 +102,8 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig, error) {
 	e.str(&c.journal, "journal", "", "bbolt file recording the blocks held, so that a restart after a crash continues inside them; empty: none")
 	e.int64(&c.blockSize, "block-size", cache.BlockSize, "values per DynamoDB reservation (a sequence's CACHE, when larger than 1, wins)")
 	e.int64(&c.maxBlockSize, "max-block-size", cache.MaxBlockSize, "largest DynamoDB reservation a hot sequence grows to")
-	e.duration(&c.growWithin, "grow-within", cache.GrowWithin, "a block used up faster than this doubles the next one")
+	e.duration(&c.blockLifetime, "block-lifetime", cache.BlockLifetime, "how long a block should last at a sequence's rate")
+	e.duration(&c.outageCover, "outage-cover", cache.OutageCover, "how long the server keeps serving at the observed rate while DynamoDB cannot be reached; negative: none")
 	e.int64(&c.maxClient, "max-client-block", server.DefaultMaxBlock, "most values one client reservation gets")
 	e.str(&c.tlsCert, "tls-cert", "", "PEM server certificate; with -tls-key, serve TLS")
 	e.str(&c.tlsKey, "tls-key", "", "PEM server key")
@@ -194,7 +196,8 @@ func serveLogger(c *serveConfig, stderr io.Writer) (*slog.Logger, error) {
 // options turns the flags into server options.
 func (c *serveConfig) options(log *slog.Logger) (server.Options, error) {
 	cache := server.DefaultCacheConfig()
-	cache.BlockSize, cache.MaxBlockSize, cache.GrowWithin = c.blockSize, c.maxBlockSize, c.growWithin
+	cache.BlockSize, cache.MaxBlockSize = c.blockSize, c.maxBlockSize
+	cache.BlockLifetime, cache.OutageCover = c.blockLifetime, c.outageCover
 	cache.Logger = log
 	opts := server.Options{Cache: &cache, MaxBlock: c.maxClient, Journal: c.journal, Logger: log}
 	if c.tokenFile != "" {

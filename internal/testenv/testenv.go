@@ -1,6 +1,7 @@
 // Package testenv gives integration tests the services that
-// scripts/services.sh makes available: PostgreSQL (DATABASE_URL) and a
-// DynamoDB-compatible endpoint (AWS_ENDPOINT_URL_DYNAMODB).
+// scripts/services.sh makes available: PostgreSQL (DATABASE_URL), MariaDB
+// (MARIADB_DSN, in go-sql-driver/mysql's form) and a DynamoDB-compatible
+// endpoint (AWS_ENDPOINT_URL_DYNAMODB).
 //
 // When a service is not configured or does not answer, a test is skipped
 // locally, so that `go test ./...` works anywhere; when the CI environment
@@ -28,6 +29,7 @@ import (
 // Environment variables read by this package.
 const (
 	EnvDatabaseURL    = "DATABASE_URL"
+	EnvMariaDBDSN     = "MARIADB_DSN"
 	EnvDynamoEndpoint = "AWS_ENDPOINT_URL_DYNAMODB"
 	EnvCI             = "CI"
 )
@@ -64,6 +66,41 @@ func DatabaseURL(t testing.TB) string {
 		}
 	}
 	return dsn
+}
+
+// MariaDBDSN returns MARIADB_DSN (user@tcp(host:port)/database) after
+// checking that its server accepts TCP connections.
+func MariaDBDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(EnvMariaDBDSN)
+	if dsn == "" {
+		unavailable(t, "MariaDB: %s is not set", EnvMariaDBDSN)
+		return ""
+	}
+	if addr := tcpAddr(dsn); addr != "" {
+		if err := reachable(addr); err != nil {
+			unavailable(t, "MariaDB at %s does not answer: %v", addr, err)
+		}
+	}
+	return dsn
+}
+
+// tcpAddr extracts host:port from a go-sql-driver/mysql DSN's tcp(...)
+// part, or returns "" for another form (a unix socket), which is then not
+// checked.
+func tcpAddr(dsn string) string {
+	_, rest, ok := strings.Cut(dsn, "@tcp(")
+	if !ok {
+		return ""
+	}
+	addr, _, ok := strings.Cut(rest, ")")
+	if !ok || addr == "" {
+		return ""
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return net.JoinHostPort(addr, "3306")
+	}
+	return addr
 }
 
 // DynamoEndpoint returns AWS_ENDPOINT_URL_DYNAMODB after checking that it

@@ -20,6 +20,25 @@ func TestHostPort(t *testing.T) {
 	}
 }
 
+func TestTCPAddr(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"root@tcp(127.0.0.1:3306)/test", "127.0.0.1:3306"},
+		{"u:p@tcp(db)/test?parseTime=true", "db:3306"},
+		{"root@unix(/run/mysqld/mysqld.sock)/test", ""},
+		{"root@tcp()/test", ""},
+	} {
+		if got := tcpAddr(c.in); got != c.want {
+			t.Errorf("tcpAddr(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestMariaDBDSN(t *testing.T) {
+	if MariaDBDSN(t) == "" {
+		t.Fatal("empty MARIADB_DSN")
+	}
+}
+
 func TestDatabaseURL(t *testing.T) {
 	if DatabaseURL(t) == "" {
 		t.Fatal("empty DATABASE_URL")

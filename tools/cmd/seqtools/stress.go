@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/seqshim/seqshim/dynamo"
 	"github.com/seqshim/seqshim/seqcache"
 )
@@ -38,6 +36,7 @@ func runStress(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.Table, "table", dynamo.DefaultTable, "DynamoDB table (created if absent)")
 	fs.StringVar(&cfg.Namespace, "namespace", "", "store namespace (default: a fresh one)")
 	fs.StringVar(&cfg.PGTable, "pg-table", "", "PostgreSQL table to create (default: a fresh name); its sequence is <table>_id_seq")
+	fs.BoolVar(&cfg.MariaDB, "mariadb", false, "run on MariaDB (MARIADB_DSN): the table's AUTO_INCREMENT id from the store through seqshim-mysql")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the PostgreSQL table and the store's sequence")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the kill schedule (default: from the clock)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
@@ -105,8 +104,9 @@ type stressConfig struct {
 	BlockSize  int64  `json:"block_size"`
 	Table      string `json:"dynamodb_table"`
 	Namespace  string `json:"namespace"`
-	PGTable    string `json:"pg_table"`
+	PGTable    string `json:"pg_table"` // the table, on MariaDB too
 	Seed       uint64 `json:"seed"`
+	MariaDB    bool   `json:"mariadb"`
 
 	duration time.Duration
 	keep     bool
@@ -114,9 +114,6 @@ type stressConfig struct {
 
 // seqName is the table's sequence, as PostgreSQL names a serial's.
 func (c stressConfig) seqName() string { return c.PGTable + "_id_seq" }
-
-// seqKey is the sequence's store key.
-func (c stressConfig) seqKey() string { return "public." + c.seqName() }
 
 func plainIdent(s string) bool {
 	for i, r := range s {
@@ -130,6 +127,8 @@ func plainIdent(s string) bool {
 // stress is the supervisor of one run.
 type stress struct {
 	cfg    stressConfig
+	d      stressDialect
+	key    string // the store key of the ids' sequence
 	log    io.Writer
 	native *sql.DB
 	store  *dynamo.Store
@@ -159,54 +158,53 @@ func newStress(ctx context.Context, cfg stressConfig, log io.Writer) (*stress, e
 	if err != nil {
 		return nil, fmt.Errorf("finding this program to start workers: %w", err)
 	}
-	dbURL, err := databaseURL()
+	d := cfg.dialect()
+	dbURL, err := d.dsn()
 	if err != nil {
 		return nil, err
 	}
-	s := &stress{cfg: cfg, log: log, exe: exe, rng: newStressRand(cfg.Seed),
+	key, err := d.seqKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &stress{cfg: cfg, d: d, key: key, log: log, exe: exe, rng: newStressRand(cfg.Seed),
 		procs: make([]*proc, cfg.Workers), exits: make(chan *proc, cfg.Workers)}
-	if s.native, err = openDB(ctx, "pgx", dbURL); err != nil {
+	if s.native, err = openDB(ctx, d.native, dbURL); err != nil {
 		return nil, err
 	}
 	if s.store, err = openDynamo(ctx, cfg.Table, cfg.Namespace); err != nil {
 		s.native.Close()
 		return nil, err
 	}
-	tbl := pgx.Identifier{cfg.PGTable}.Sanitize()
-	for _, q := range []string{
-		"CREATE SEQUENCE " + pgx.Identifier{cfg.seqName()}.Sanitize(),
-		fmt.Sprintf(`CREATE TABLE %s (
-	id          bigint PRIMARY KEY DEFAULT nextval('%s'),
-	worker      int NOT NULL,
-	incarnation int NOT NULL,
-	goroutine   int NOT NULL,
-	n           bigint NOT NULL,
-	at          timestamptz NOT NULL DEFAULT clock_timestamp())`, tbl, cfg.seqName()),
-	} {
+	for _, q := range d.create(cfg) {
 		if _, err := s.native.ExecContext(ctx, q); err != nil {
 			s.native.Close()
 			return nil, fmt.Errorf("%s: %w", firstLine(q), err)
 		}
 	}
-	spec, err := seqcache.Define(cfg.seqKey()) // CREATE SEQUENCE's defaults, as above
+	spec, err := seqcache.Define(key) // CREATE SEQUENCE's defaults, as above
 	if err == nil {
 		err = s.store.Create(ctx, spec)
 	}
 	if err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return nil, errors.Join(fmt.Errorf("creating %s in DynamoDB: %w", cfg.seqKey(), err), s.drop(cctx), s.native.Close())
+		return nil, errors.Join(fmt.Errorf("creating %s in DynamoDB: %w", key, err), s.drop(cctx), s.native.Close())
 	}
-	fmt.Fprintf(log, "stress: %d workers x %d goroutines insert into %s for %v, block size %d, %d SIGKILLs (seed %d); DynamoDB %s, namespace %s\n",
-		cfg.Workers, cfg.Goroutines, cfg.PGTable, cfg.duration, cfg.BlockSize, cfg.Kills, cfg.Seed, dynamoWhere(), cfg.Namespace)
+	fmt.Fprintf(log, "stress: %s: %d workers x %d goroutines insert into %s for %v, block size %d, %d SIGKILLs (seed %d); DynamoDB %s, namespace %s\n",
+		d.name, cfg.Workers, cfg.Goroutines, cfg.PGTable, cfg.duration, cfg.BlockSize, cfg.Kills, cfg.Seed, dynamoWhere(), cfg.Namespace)
 	return s, nil
 }
 
 // drop removes the table and the store's sequence.
 func (s *stress) drop(ctx context.Context) error {
-	_, err := s.native.ExecContext(ctx, fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP SEQUENCE IF EXISTS %s",
-		pgx.Identifier{s.cfg.PGTable}.Sanitize(), pgx.Identifier{s.cfg.seqName()}.Sanitize()))
-	if derr := s.store.Drop(ctx, s.cfg.seqKey()); derr != nil && !strings.Contains(derr.Error(), "42P01") {
+	var err error
+	for _, q := range s.d.drop(s.cfg) {
+		if _, qerr := s.native.ExecContext(ctx, q); qerr != nil {
+			err = errors.Join(err, qerr)
+		}
+	}
+	if derr := s.store.Drop(ctx, s.key); derr != nil && !strings.Contains(derr.Error(), "42P01") {
 		err = errors.Join(err, derr)
 	}
 	return err
@@ -218,7 +216,7 @@ func (s *stress) start(w, k int) error {
 	c := s.cfg
 	p.cmd = exec.Command(s.exe, "stress", "-worker", strconv.Itoa(w), "-incarnation", strconv.Itoa(k),
 		"-goroutines", strconv.Itoa(c.Goroutines), "-block-size", strconv.FormatInt(c.BlockSize, 10),
-		"-table", c.Table, "-namespace", c.Namespace, "-pg-table", c.PGTable,
+		"-table", c.Table, "-namespace", c.Namespace, "-pg-table", c.PGTable, "-mariadb="+strconv.FormatBool(c.MariaDB),
 		// A worker whose supervisor died stops by itself.
 		"-deadline", strconv.FormatInt(time.Now().Add(c.duration+2*time.Minute).Unix(), 10))
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
@@ -279,7 +277,7 @@ loop:
 			break loop
 		case <-tick.C:
 			var rows int64
-			_ = s.native.QueryRowContext(ctx, "SELECT count(*) FROM "+pgx.Identifier{s.cfg.PGTable}.Sanitize()).Scan(&rows)
+			_ = s.native.QueryRowContext(ctx, "SELECT count(*) FROM "+s.cfg.PGTable).Scan(&rows)
 			fmt.Fprintf(s.log, "stress: %3.0fs/%v: %d kills, %d incarnations, %d rows\n",
 				time.Since(start).Seconds(), s.cfg.duration, s.kills, s.incarnations, rows)
 		case <-next.C:
@@ -391,7 +389,7 @@ func (s *stress) stopAll(abort error) {
 
 // scan counts the unique violations a worker reported before it ended.
 func (s *stress) scan(p *proc) {
-	s.violations += strings.Count(p.stderr.String(), "sqlstate=23505")
+	s.violations += strings.Count(p.stderr.String(), "unique_violation=true")
 }
 
 func (s *stress) fail(p *proc, what string) {
@@ -433,7 +431,7 @@ type stressReport struct {
 
 // check reads the table and the store and checks the run's invariants.
 func (s *stress) check(ctx context.Context) (*stressReport, error) {
-	tbl := pgx.Identifier{s.cfg.PGTable}.Sanitize()
+	tbl := s.cfg.PGTable // a plain name: plainIdent
 	r := &stressReport{stressConfig: s.cfg, Kills: s.kills, Incarnations: s.incarnations,
 		UniqueViolations: s.violations, Failures: s.failures}
 	if err := s.native.QueryRowContext(ctx, "SELECT count(*), count(DISTINCT id), coalesce(max(id), 0) FROM "+tbl).
@@ -457,7 +455,7 @@ func (s *stress) check(ctx context.Context) (*stressReport, error) {
 	// handed out.
 	for _, f := range s.finals {
 		var rows int64
-		if err := s.native.QueryRowContext(ctx, "SELECT count(*) FROM "+tbl+" WHERE worker = $1 AND incarnation = $2",
+		if err := s.native.QueryRowContext(ctx, "SELECT count(*) FROM "+tbl+" WHERE worker = "+s.d.params[0]+" AND incarnation = "+s.d.params[1],
 			f.Worker, f.Incarnation).Scan(&rows); err != nil {
 			return nil, fmt.Errorf("counting a worker's rows: %w", err)
 		}
@@ -468,7 +466,7 @@ func (s *stress) check(ctx context.Context) (*stressReport, error) {
 		}
 		r.LostAtStop += f.Lost
 	}
-	sq, err := s.store.Get(ctx, s.cfg.seqKey())
+	sq, err := s.store.Get(ctx, s.key)
 	if err != nil {
 		return nil, fmt.Errorf("reading the sequence from DynamoDB: %w", err)
 	}
@@ -481,7 +479,7 @@ func (s *stress) check(ctx context.Context) (*stressReport, error) {
 
 	fail := func(format string, args ...any) { r.Failures = append(r.Failures, fmt.Sprintf(format, args...)) }
 	if r.UniqueViolations > 0 {
-		fail("%d unique violations (23505) reported by workers", r.UniqueViolations)
+		fail("%d unique violations (%s) reported by workers", r.UniqueViolations, s.d.uniqueCode)
 	}
 	if r.DistinctIDs != r.Rows {
 		fail("%d rows but %d distinct ids", r.Rows, r.DistinctIDs)

@@ -13,9 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/seqshim/seqshim/driver"
 )
 
@@ -52,11 +49,12 @@ func runStressWorker(ctx context.Context, w workerArgs, stdout, stderr io.Writer
 		ctx, cancel = context.WithDeadline(ctx, time.Unix(w.deadline, 0))
 		defer cancel()
 	}
-	dbURL, err := databaseURL()
+	d := w.dialect()
+	dbURL, err := d.dsn()
 	if err != nil {
 		return err
 	}
-	db, err := sql.Open("seqshim", withParams(dbURL, "seqshim.store=dynamodb://"+w.Table,
+	db, err := sql.Open(d.shim, d.withParams(dbURL, "seqshim.store=dynamodb://"+w.Table,
 		"seqshim.namespace="+w.Namespace, "seqshim.block_size="+strconv.FormatInt(w.BlockSize, 10)))
 	if err != nil {
 		return fmt.Errorf("opening seqshim: %w", err)
@@ -69,8 +67,7 @@ func runStressWorker(ctx context.Context, w workerArgs, stdout, stderr io.Writer
 		return fmt.Errorf("connecting: %w", err)
 	}
 
-	insert := fmt.Sprintf("INSERT INTO %s (id, worker, incarnation, goroutine, n) VALUES (nextval('%s'), $1, $2, $3, $4)",
-		pgx.Identifier{w.PGTable}.Sanitize(), w.seqName())
+	insert := d.insert(w.stressConfig)
 	// Asked to stop, a goroutine finishes the insert under way, so that
 	// every value handed out is in a row.
 	work := context.WithoutCancel(ctx)
@@ -84,12 +81,7 @@ func runStressWorker(ctx context.Context, w workerArgs, stdout, stderr io.Writer
 			for n := int64(1); ctx.Err() == nil; n++ {
 				_, err := db.ExecContext(work, insert, w.id, w.incarnation, g, n)
 				if err != nil {
-					var pg *pgconn.PgError
-					if errors.As(err, &pg) {
-						log.Error("insert failed", "sqlstate", pg.Code, "goroutine", g, "n", n, "err", err)
-					} else {
-						log.Error("insert failed", "goroutine", g, "n", n, "err", err)
-					}
+					log.Error("insert failed", "unique_violation", d.unique(err), "goroutine", g, "n", n, "err", err)
 					errs[g] = fmt.Errorf("goroutine %d, row %d: %w", g, n, err)
 					stop()
 					return

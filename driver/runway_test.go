@@ -1,0 +1,46 @@
+package driver
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRunwayConfig(t *testing.T) {
+	none := func(string) (string, bool) { return "", false }
+	def, err := DefaultConfig().resolve(nil, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cacheConfig(def); c.OutageCover != time.Minute || c.BlockLifetime != 2*time.Second ||
+		c.AttemptTimeout != time.Second || c.MaxHeldShare != 0.01 || c.MaxBlockSize != 10_000_000 {
+		t.Fatalf("defaults give %+v", c)
+	}
+	cfg, err := DefaultConfig().resolve(map[string]string{
+		"outage_cover": "0", "block_lifetime": "500ms", "attempt_timeout": "250ms", "max_held_share": "0.5", "max_block_size": "0",
+	}, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cacheConfig(cfg)
+	if c.OutageCover >= 0 || c.BlockLifetime != 500*time.Millisecond || c.AttemptTimeout != 250*time.Millisecond ||
+		c.MaxHeldShare != 0.5 || c.MaxBlockSize != cfg.BlockSize {
+		t.Fatalf("outage_cover=0 must disable the cover and max_block_size=0 keep blocks fixed: %+v", c)
+	}
+	if cacheKey(cfg) == cacheKey(def) {
+		t.Fatal("configurations with different runways share a cache")
+	}
+	for params, text := range map[string]string{
+		"outage_cover":    "5 minutes",
+		"max_held_share":  "1.5",
+		"attempt_timeout": "1ms",
+		"block_lifetime":  "-1s",
+	} {
+		_, err := DefaultConfig().resolve(map[string]string{params: text}, none)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Key != "seqshim."+params || !strings.Contains(err.Error(), "accepted") {
+			t.Errorf("%s=%s: %v, want a ConfigError on that key", params, text, err)
+		}
+	}
+}
