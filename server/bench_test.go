@@ -139,7 +139,7 @@ func (c counting) Get(ctx context.Context, name string) (seqcache.Sequence, erro
 }
 
 // BenchmarkDynamoRequests draws one million values from 8 caches (one per
-// client process, with the driver's default block of 1000), directly on
+// client process, with the driver's defaults: seqcache's), directly on
 // DynamoDB and then through 2 servers, and reports the DynamoDB requests
 // per million values of each. Run with -benchtime=1x.
 func BenchmarkDynamoRequests(b *testing.B) {
@@ -178,7 +178,7 @@ func BenchmarkDynamoRequests(b *testing.B) {
 func draw(b *testing.B, procs, total int, name string, store func() seqcache.Store) {
 	var wg sync.WaitGroup
 	for range procs {
-		cache := seqcache.NewCache(store(), seqcache.Config{BlockSize: 1000, Logger: quiet})
+		cache := seqcache.NewCache(store(), seqcache.Config{Logger: quiet})
 		wg.Go(func() {
 			defer cache.Close(context.Background())
 			for range total / procs {

@@ -16,9 +16,11 @@
 // # Clients moving between servers
 //
 // Each Reserve carries the client's last block. A server whose cache is
-// behind it (the client came from a server that was ahead) draws its cache
-// past it and keeps the values drawn in a pool, handed to the clients they
-// are past: values keep increasing per client process and none are lost.
+// behind it (the client came from a server that was ahead) draws a couple
+// of client-sized blocks from its cache into a pool, handed to the clients
+// they are past, and then reserves the client's block from the store
+// itself: values keep increasing per client process, none are lost, and
+// the cache's idea of the sequence's rate stays what its clients draw.
 //
 // # Journal
 //
