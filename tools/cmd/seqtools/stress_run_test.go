@@ -64,21 +64,10 @@ func TestStress(t *testing.T) {
 
 	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stress")
 
-	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
-	defer cancel()
-	cmd, stdout, stderr := stressCmd(ctx, bin, url, cfg.Region, "-duration", d.String(),
-		"-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
-		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", pgTable)
 	// -block-size: fixed blocks of 100 and no outage cover, which the loss
 	// bounds below assume (TestStressRunway runs the defaults).
-	runErr := cmd.Run()
-	var rep runReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("seqtools stress: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
-	}
-	if runErr != nil || !rep.OK {
-		t.Fatalf("seqtools stress: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
-	}
+	rep := runStressTest(t, d, bin, url, cfg.Region, "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", pgTable)
 	t.Logf("%v, %d workers x %d goroutines, block %d: %d kills, %d incarnations, %d rows; %d values reserved and not in a row: %d lost to kills (%.0f a kill), %d not given back at the final stop",
 		d, workers, goroutines, block, rep.Kills, rep.Incarnations, rep.Rows, rep.Gaps, rep.LostToKills,
 		float64(rep.LostToKills)/float64(max(1, rep.Kills)), rep.LostAtStop)
@@ -218,6 +207,24 @@ func stressCmd(ctx context.Context, bin, url, region string, args ...string) (cm
 	return cmd, stdout, stderr
 }
 
+// runStressTest runs the stress command to its end with args and returns its
+// report; the test fails when the command or the report does.
+func runStressTest(t *testing.T, d time.Duration, bin, url, region string, args ...string) runReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
+	defer cancel()
+	cmd, stdout, stderr := stressCmd(ctx, bin, url, region, append([]string{"-duration", d.String()}, args...)...)
+	runErr := cmd.Run()
+	var rep runReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("seqtools stress %q: %v; no report (%v)\nstdout: %s\nstderr: %s", args, runErr, err, stdout.String(), stderr.String())
+	}
+	if runErr != nil || !rep.OK {
+		t.Fatalf("seqtools stress %q: %v; failures: %q\nstderr: %s", args, runErr, rep.Failures, stderr.String())
+	}
+	return rep
+}
+
 // buildSeqtools builds this command into a temporary directory, with the
 // race detector when this test binary has it: the supervisor starts its
 // workers from its own executable, so the test needs a real binary.
@@ -321,19 +328,8 @@ func TestStressMariaDB(t *testing.T) {
 	}
 	bin := buildSeqtools(t)
 	ns, table, seqKey, store, native := mariadbFixture(t, cfg, "stressmy")
-	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
-	defer cancel()
-	cmd, stdout, stderr := stressCmd(ctx, bin, "", cfg.Region, "-mariadb", "-duration", d.String(),
-		"-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+	rep := runStressTest(t, d, bin, "", cfg.Region, "-mariadb", "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
 		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", table)
-	runErr := cmd.Run()
-	var rep runReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("seqtools stress -mariadb: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
-	}
-	if runErr != nil || !rep.OK {
-		t.Fatalf("seqtools stress -mariadb: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
-	}
 	t.Logf("MariaDB, %v, %d workers x %d goroutines, block %d: %d kills, %d incarnations, %d rows; %d values reserved and not in a row: %d lost to kills, %d not given back at the final stop",
 		d, workers, goroutines, block, rep.Kills, rep.Incarnations, rep.Rows, rep.Gaps, rep.LostToKills, rep.LostAtStop)
 	if rep.Kills != kills || rep.UniqueViolations != 0 || rep.Rows == 0 {
@@ -370,19 +366,8 @@ func TestStressRunway(t *testing.T) {
 	}
 	bin := buildSeqtools(t)
 	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stressrw")
-	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
-	defer cancel()
-	cmd, stdout, stderr := stressCmd(ctx, bin, url, cfg.Region, "-duration", d.String(),
-		"-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+	rep := runStressTest(t, d, bin, url, cfg.Region, "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
 		"-kills", fmt.Sprint(kills), "-block-size", "0", "-namespace", ns, "-pg-table", pgTable)
-	runErr := cmd.Run()
-	var rep runReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("seqtools stress: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
-	}
-	if runErr != nil || !rep.OK {
-		t.Fatalf("seqtools stress: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
-	}
 	t.Logf("defaults, %v, %d workers x %d goroutines: %d kills, %d rows; %d lost to kills (%.0f a kill), %d not given back at the final stop",
 		d, workers, goroutines, rep.Kills, rep.Rows, rep.LostToKills, float64(rep.LostToKills)/float64(max(1, rep.Kills)), rep.LostAtStop)
 	if rep.Kills != kills || rep.UniqueViolations != 0 || rep.Rows == 0 {
