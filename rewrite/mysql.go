@@ -468,13 +468,5 @@ func (a *myAnalyzer) boolArg(lo, hi int) (Arg, bool) {
 
 // text returns the call's text as written, shortened when long.
 func (a *myAnalyzer) text(cs *myCallSite) string {
-	s := a.src[a.toks[cs.first].start:a.toks[cs.last].end]
-	if len(s) > 80 {
-		n := 76
-		for n > 0 && s[n]&0xC0 == 0x80 {
-			n--
-		}
-		s = s[:n] + " ..."
-	}
-	return s
+	return shorten(a.src[a.toks[cs.first].start:a.toks[cs.last].end])
 }

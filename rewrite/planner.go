@@ -609,7 +609,12 @@ func (a *analyzer) render(v verdict, calls []Call, numParams int, buf []edit) (s
 
 // callText returns the call's text as written, shortened when long.
 func (a *analyzer) callText(cs *callSite) string {
-	s := a.src[a.toks[cs.first].start:a.toks[cs.last].end]
+	return shorten(a.src[a.toks[cs.first].start:a.toks[cs.last].end])
+}
+
+// shorten cuts a text quoted in a message to about 80 bytes, on a
+// character boundary.
+func shorten(s string) string {
 	if len(s) > 80 {
 		n := 76
 		for n > 0 && s[n]&0xC0 == 0x80 {

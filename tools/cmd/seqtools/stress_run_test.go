@@ -64,23 +64,10 @@ func TestStress(t *testing.T) {
 
 	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stress")
 
-	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
-	defer cancel()
-	cmd, stdout, stderr := stressCmd(ctx, bin, url, cfg.Region, "-duration", d.String(),
-		"-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+	// -block-size: fixed blocks of 100 and no outage cover, which the loss
+	// bounds below assume (TestStressRunway runs the defaults).
+	rep := runStressTest(t, d, bin, url, cfg.Region, "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
 		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", pgTable)
-	// Fixed blocks of 100 and no outage cover, which the loss bounds below
-	// assume; with the defaults a kill also loses the cover and blocks sized
-	// by demand (see the README's runway section).
-	cmd.Env = append(cmd.Env, "SEQSHIM_MAX_BLOCK_SIZE=0", "SEQSHIM_OUTAGE_COVER=0")
-	runErr := cmd.Run()
-	var rep runReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("seqtools stress: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
-	}
-	if runErr != nil || !rep.OK {
-		t.Fatalf("seqtools stress: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
-	}
 	t.Logf("%v, %d workers x %d goroutines, block %d: %d kills, %d incarnations, %d rows; %d values reserved and not in a row: %d lost to kills (%.0f a kill), %d not given back at the final stop",
 		d, workers, goroutines, block, rep.Kills, rep.Incarnations, rep.Rows, rep.Gaps, rep.LostToKills,
 		float64(rep.LostToKills)/float64(max(1, rep.Kills)), rep.LostAtStop)
@@ -220,6 +207,24 @@ func stressCmd(ctx context.Context, bin, url, region string, args ...string) (cm
 	return cmd, stdout, stderr
 }
 
+// runStressTest runs the stress command to its end with args and returns its
+// report; the test fails when the command or the report does.
+func runStressTest(t *testing.T, d time.Duration, bin, url, region string, args ...string) runReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
+	defer cancel()
+	cmd, stdout, stderr := stressCmd(ctx, bin, url, region, append([]string{"-duration", d.String()}, args...)...)
+	runErr := cmd.Run()
+	var rep runReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("seqtools stress %q: %v; no report (%v)\nstdout: %s\nstderr: %s", args, runErr, err, stdout.String(), stderr.String())
+	}
+	if runErr != nil || !rep.OK {
+		t.Fatalf("seqtools stress %q: %v; failures: %q\nstderr: %s", args, runErr, rep.Failures, stderr.String())
+	}
+	return rep
+}
+
 // buildSeqtools builds this command into a temporary directory, with the
 // race detector when this test binary has it: the supervisor starts its
 // workers from its own executable, so the test needs a real binary.
@@ -323,19 +328,8 @@ func TestStressMariaDB(t *testing.T) {
 	}
 	bin := buildSeqtools(t)
 	ns, table, seqKey, store, native := mariadbFixture(t, cfg, "stressmy")
-	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
-	defer cancel()
-	cmd, stdout, stderr := stressCmd(ctx, bin, "", cfg.Region, "-mariadb", "-duration", d.String(),
-		"-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+	rep := runStressTest(t, d, bin, "", cfg.Region, "-mariadb", "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
 		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", table)
-	runErr := cmd.Run()
-	var rep runReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("seqtools stress -mariadb: %v; no report (%v)\nstdout: %s\nstderr: %s", runErr, err, stdout.String(), stderr.String())
-	}
-	if runErr != nil || !rep.OK {
-		t.Fatalf("seqtools stress -mariadb: %v; failures: %q\nstderr: %s", runErr, rep.Failures, stderr.String())
-	}
 	t.Logf("MariaDB, %v, %d workers x %d goroutines, block %d: %d kills, %d incarnations, %d rows; %d values reserved and not in a row: %d lost to kills, %d not given back at the final stop",
 		d, workers, goroutines, block, rep.Kills, rep.Incarnations, rep.Rows, rep.Gaps, rep.LostToKills, rep.LostAtStop)
 	if rep.Kills != kills || rep.UniqueViolations != 0 || rep.Rows == 0 {
@@ -353,6 +347,44 @@ func TestStressMariaDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	if sq.Next <= maxID {
+		t.Errorf("the store's next value %d is not past the largest id %d", sq.Next, maxID)
+	}
+}
+
+// TestStressRunway is TestStress with the driver's defaults: blocks sized
+// by demand and the outage cover, which a kill loses whole. Ids must still
+// be unique, increasing per goroutine, and below the store's next value;
+// the loss per kill is reported (the README's runway section gives its
+// bound: what a process holds).
+func TestStressRunway(t *testing.T) {
+	url := testenv.DatabaseURL(t)
+	cfg := testenv.AWSConfig(t)
+	const workers, goroutines, kills = 4, 4, 6
+	d := min(*stressDuration, 10*time.Second)
+	if testing.Short() {
+		d = min(d, 6*time.Second)
+	}
+	bin := buildSeqtools(t)
+	ns, pgTable, seqKey, store, native := stressFixture(t, cfg, url, "stressrw")
+	rep := runStressTest(t, d, bin, url, cfg.Region, "-workers", fmt.Sprint(workers), "-goroutines", fmt.Sprint(goroutines),
+		"-kills", fmt.Sprint(kills), "-block-size", "0", "-namespace", ns, "-pg-table", pgTable)
+	t.Logf("defaults, %v, %d workers x %d goroutines: %d kills, %d rows; %d lost to kills (%.0f a kill), %d not given back at the final stop",
+		d, workers, goroutines, rep.Kills, rep.Rows, rep.LostToKills, float64(rep.LostToKills)/float64(max(1, rep.Kills)), rep.LostAtStop)
+	if rep.Kills != kills || rep.UniqueViolations != 0 || rep.Rows == 0 {
+		t.Errorf("%d kills (want %d), %d unique violations, %d rows", rep.Kills, kills, rep.UniqueViolations, rep.Rows)
+	}
+	var rows, distinct, maxID int64
+	if err := native.QueryRow("SELECT count(*), count(DISTINCT id), max(id) FROM "+pgTable).Scan(&rows, &distinct, &maxID); err != nil {
+		t.Fatal(err)
+	}
+	if rows != rep.Rows || distinct != rows {
+		t.Errorf("%d rows, %d distinct ids; the report says %d rows", rows, distinct, rep.Rows)
+	}
+	sq, err := store.Get(context.Background(), seqKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sq.Exhausted || sq.Next <= maxID {
 		t.Errorf("the store's next value %d is not past the largest id %d", sq.Next, maxID)
 	}
 }

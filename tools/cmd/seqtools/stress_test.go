@@ -44,7 +44,7 @@ func TestStressUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"-workers", "0"},
 		{"-kills", "-1"},
-		{"-block-size", "0"},
+		{"-block-size", "-1"},
 		{"-pg-table", "Bad-Name"},
 		{"-worker", "1"}, // a worker needs -pg-table and -namespace
 	} {

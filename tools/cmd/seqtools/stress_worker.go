@@ -54,8 +54,12 @@ func runStressWorker(ctx context.Context, w workerArgs, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	db, err := sql.Open(d.shim, d.withParams(dbURL, "seqshim.store=dynamodb://"+w.Table,
-		"seqshim.namespace="+w.Namespace, "seqshim.block_size="+strconv.FormatInt(w.BlockSize, 10)))
+	params := []string{"seqshim.store=dynamodb://" + w.Table, "seqshim.namespace=" + w.Namespace}
+	if w.BlockSize > 0 { // fixed blocks: no sizing by demand, no outage cover
+		params = append(params, "seqshim.block_size="+strconv.FormatInt(w.BlockSize, 10),
+			"seqshim.max_block_size=0", "seqshim.outage_cover=0")
+	}
+	db, err := sql.Open(d.shim, d.withParams(dbURL, params...))
 	if err != nil {
 		return fmt.Errorf("opening seqshim: %w", err)
 	}
