@@ -138,50 +138,69 @@ func (c counting) Get(ctx context.Context, name string) (seqcache.Sequence, erro
 	return c.Store.Get(ctx, name)
 }
 
-// BenchmarkDynamoRequests draws one million values from 8 caches (one per
-// client process, with the driver's defaults: seqcache's), directly on
-// DynamoDB and then through 2 servers, and reports the DynamoDB requests
-// per million values of each. Run with -benchtime=1x.
+// BenchmarkDynamoRequests has 8 caches (one per client process) draw
+// values directly on DynamoDB and then through 2 servers, and reports the
+// DynamoDB requests per million values of each: "fixed" with blocks of
+// 1000 drawn as fast as they go (one million values), "steady" with the
+// driver's defaults (blocks sized by demand, outage cover) at 10,000
+// values a second per process for 6 seconds. Run with -benchtime=1x.
 func BenchmarkDynamoRequests(b *testing.B) {
 	cfg := testenv.AWSConfig(b)
-	ns := testenv.UniqueName("bench")
-	open := func(n *atomic.Int64) server.Backend {
-		return func(context.Context, string) (seqcache.Store, error) {
-			st, err := dynamo.New(cfg, dynamo.Options{Table: "seqshim_integration", Namespace: ns})
-			return counting{st, n}, err
-		}
+	for _, tc := range []struct {
+		name  string
+		cache seqcache.Config
+		per   int           // values per process
+		pace  time.Duration // between batches of 100, or 0
+	}{
+		{"fixed", seqcache.Config{BlockSize: 1000, MaxBlockSize: 1000, OutageCover: -1}, 125_000, 0},
+		{"steady", seqcache.Config{}, 60_000, 10 * time.Millisecond},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ns := testenv.UniqueName("bench")
+			var direct, served atomic.Int64
+			open := func(n *atomic.Int64) server.Backend {
+				return func(context.Context, string) (seqcache.Store, error) {
+					st, err := dynamo.New(cfg, dynamo.Options{Table: "seqshim_integration", Namespace: ns})
+					return counting{st, n}, err
+				}
+			}
+			st, _ := open(&direct)(context.Background(), ns)
+			if err := st.(counting).Store.(*dynamo.Store).EnsureTable(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			for _, name := range []string{"public.direct", "public.served"} {
+				mustDefine(b, st, name)
+				b.Cleanup(func() { st.Drop(context.Background(), name) })
+			}
+			url := "seqshim://" + benchServer(b, open(&served), "") + "," + benchServer(b, open(&served), "")
+			tc.cache.Logger = quiet
+			const procs = 8
+			for b.Loop() {
+				direct.Store(0)
+				served.Store(0)
+				draw(b, procs, tc.per, tc.pace, tc.cache, "public.direct", func() seqcache.Store { s, _ := open(&direct)(context.Background(), ns); return s })
+				draw(b, procs, tc.per, tc.pace, tc.cache, "public.served", func() seqcache.Store { return benchClient(b, url) })
+			}
+			million := float64(procs*tc.per) / 1e6
+			b.ReportMetric(float64(direct.Load())/million, "direct-req/M")
+			b.ReportMetric(float64(served.Load())/million, "served-req/M")
+			b.ReportMetric(float64(direct.Load())/float64(max(1, served.Load())), "x-fewer")
+		})
 	}
-	var direct, served atomic.Int64
-	st, _ := open(&direct)(context.Background(), ns)
-	if err := st.(counting).Store.(*dynamo.Store).EnsureTable(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	for _, name := range []string{"public.direct", "public.served"} {
-		mustDefine(b, st, name)
-		b.Cleanup(func() { st.Drop(context.Background(), name) })
-	}
-	direct.Store(0)
-	url := "seqshim://" + benchServer(b, open(&served), "") + "," + benchServer(b, open(&served), "")
-	const procs, total = 8, 1_000_000
-	for b.Loop() {
-		direct.Store(0)
-		served.Store(0)
-		draw(b, procs, total, "public.direct", func() seqcache.Store { s, _ := open(&direct)(context.Background(), ns); return s })
-		draw(b, procs, total, "public.served", func() seqcache.Store { return benchClient(b, url) })
-	}
-	b.ReportMetric(float64(direct.Load()), "direct-req/M")
-	b.ReportMetric(float64(served.Load()), "served-req/M")
-	b.ReportMetric(float64(direct.Load())/float64(max(1, served.Load())), "x-fewer")
 }
 
-// draw takes total values from procs caches, each on its own store.
-func draw(b *testing.B, procs, total int, name string, store func() seqcache.Store) {
+// draw takes per values from each of procs caches, each on its own store,
+// in batches of 100 paced by pace.
+func draw(b *testing.B, procs, per int, pace time.Duration, cfg seqcache.Config, name string, store func() seqcache.Store) {
 	var wg sync.WaitGroup
 	for range procs {
-		cache := seqcache.NewCache(store(), seqcache.Config{Logger: quiet})
+		cache := seqcache.NewCache(store(), cfg)
 		wg.Go(func() {
 			defer cache.Close(context.Background())
-			for range total / procs {
+			for i := range per {
+				if pace > 0 && i%100 == 0 {
+					time.Sleep(pace)
+				}
 				if _, err := cache.Next(context.Background(), name); err != nil {
 					b.Error(err)
 					return
