@@ -158,7 +158,7 @@ func (r *benchReport) writeTable(w io.Writer) {
 		}
 		share := "-"
 		if res.ReachesDynamo {
-			share = fmt.Sprintf("%.3f%%", 100*res.DynamoShare)
+			share = percent(res.DynamoShare)
 		}
 		waits := "-"
 		if res.Cached {
@@ -178,6 +178,18 @@ func (r *benchReport) writeTable(w io.Writer) {
 			fmt.Fprintf(w, "  %-24s %s\n", res.Contender, res.About)
 		}
 	}
+}
+
+// percent writes a share as a percentage with three decimals, or two
+// significant digits when smaller: a hot sequence's share of calls that
+// reach DynamoDB is a few in a million.
+func percent(v float64) string {
+	p := 100 * v
+	decimals := 3
+	if p > 0 && p < 0.001 {
+		decimals = 1 - int(math.Floor(math.Log10(p)))
+	}
+	return strconv.FormatFloat(p, 'f', decimals, 64) + "%"
 }
 
 // config describes the cache configuration of the run.

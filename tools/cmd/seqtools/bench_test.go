@@ -60,6 +60,17 @@ func TestSelectContenders(t *testing.T) {
 	}
 }
 
+func TestPercent(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{{1, "100.000%"}, {0.001, "0.100%"}, {0.00001, "0.001%"}, {1.23e-7, "0.000012%"}, {4.56e-9, "0.00000046%"}, {0, "0.000%"}} {
+		if got := percent(c.v); got != c.want {
+			t.Errorf("percent(%v) = %q; want %q", c.v, got, c.want)
+		}
+	}
+}
+
 func TestHumanRate(t *testing.T) {
 	for _, c := range []struct {
 		v    float64
