@@ -22,6 +22,7 @@ import (
 
 	"github.com/seqshim/seqshim/driver"
 	"github.com/seqshim/seqshim/dynamo"
+	"github.com/seqshim/seqshim/internal/faultproxy"
 	"github.com/seqshim/seqshim/seqcache"
 )
 
@@ -36,7 +37,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.warmup, "warmup", 100*time.Millisecond, "unmeasured run before each turn")
 	callers := fs.String("callers", "1,8,64", "comma-separated numbers of concurrent callers")
 	only := fs.String("only", "", "comma-separated contenders to run (default all): "+strings.Join(contenderNames(), ", "))
-	fs.Int64Var(&cfg.blockSize, "block-size", 1000, "seqshim.block_size: values per DynamoDB reservation")
+	fs.Int64Var(&cfg.blockSize, "block-size", 0, "seqshim.block_size and the cache's BlockSize, the first and smallest block (0: the defaults, as every other setting)")
+	fs.DurationVar(&cfg.storeLatency, "store-latency", 0, "add this to every DynamoDB request of the contenders, through a loopback proxy (needs AWS_ENDPOINT_URL_DYNAMODB), e.g. 100ms")
 	fs.StringVar(&cfg.table, "table", dynamo.DefaultTable, "DynamoDB table (created if absent)")
 	jsonOut := fs.Bool("json", false, "print the results as JSON")
 	plotFile := fs.String("plot", "", "draw throughput and latency to this PNG file")
@@ -50,8 +52,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.contenders, err = selectContenders(*only); err != nil {
 		return err
 	}
-	if cfg.duration <= 0 || cfg.rounds < 1 || cfg.warmup < 0 || cfg.blockSize < 1 {
-		return fmt.Errorf("%w: -duration, -rounds and -block-size must be positive", errUsage)
+	if cfg.duration <= 0 || cfg.rounds < 1 || cfg.warmup < 0 || cfg.blockSize < 0 {
+		return fmt.Errorf("%w: -duration and -rounds must be positive, -block-size not negative", errUsage)
+	}
+	if err := checkStoreLatency(cfg.storeLatency); err != nil {
+		return err
 	}
 	if *plotFile != "" && !strings.HasSuffix(strings.ToLower(*plotFile), ".png") {
 		return fmt.Errorf("%w: -plot %q: want a .png file", errUsage, *plotFile)
@@ -91,7 +96,8 @@ type benchConfig struct {
 	rounds           int
 	callers          []int
 	contenders       []contender
-	blockSize        int64
+	blockSize        int64         // 0: the defaults
+	storeLatency     time.Duration // added to each store request of the contenders
 	table            string
 }
 
@@ -164,6 +170,9 @@ type contender struct {
 	db func(e *benchEnv) *sql.DB
 	// requests counts what it has sent to DynamoDB so far; nil if nothing.
 	requests func(e *benchEnv) int64
+	// waits counts the times its callers waited for the store so far; nil
+	// if it has no cache.
+	waits func(e *benchEnv) int64
 }
 
 // contenders lists every contender: native and seqshim for each workload,
@@ -171,6 +180,7 @@ type contender struct {
 func contenders() []contender {
 	var cs []contender
 	shimRequests := func(e *benchEnv) int64 { return e.shimCache.Stats().Reservations }
+	shimWaits := func(e *benchEnv) int64 { return e.shimCache.Stats().Waits }
 	for _, w := range workloads() {
 		native := w.name + "/native"
 		cs = append(cs,
@@ -180,7 +190,8 @@ func contenders() []contender {
 			contender{name: w.name + "/seqshim", baseline: native, about: "seqshim driver, sequence in DynamoDB: " + w.query,
 				op:       func(e *benchEnv) func(context.Context) error { return sqlOp(e.shim, w) },
 				db:       func(e *benchEnv) *sql.DB { return e.shim },
-				requests: shimRequests},
+				requests: shimRequests,
+				waits:    shimWaits},
 		)
 	}
 	return append(cs,
@@ -195,7 +206,8 @@ func contenders() []contender {
 			op: func(e *benchEnv) func(context.Context) error {
 				return func(ctx context.Context) error { _, err := e.cache.Next(ctx, e.cacheSeq); return err }
 			},
-			requests: func(e *benchEnv) int64 { return e.cache.Stats().Reservations }},
+			requests: func(e *benchEnv) int64 { return e.cache.Stats().Reservations },
+			waits:    func(e *benchEnv) int64 { return e.cache.Stats().Waits }},
 	)
 }
 
@@ -250,9 +262,11 @@ type benchEnv struct {
 	log          io.Writer
 	schema, ns   string
 	native, shim *sql.DB
-	shimCache    *seqcache.Cache // seqshim's cache, for its counters
-	dyn          *dynamo.Store   // the sequences' store, and the naive counter's client
-	cache        *seqcache.Cache // cache-next's own cache on dyn
+	shimCache    *seqcache.Cache   // seqshim's cache, for its counters
+	dyn          *dynamo.Store     // the sequences' store, for setup and cleanup
+	contend      *dynamo.Store     // the same through the proxy, if any: cache-next's store and the naive counter's client
+	proxy        *faultproxy.Proxy // adds -store-latency to the contenders' requests; nil without
+	cache        *seqcache.Cache   // cache-next's own cache on contend
 	cacheSeq     string
 	naiveKey     string
 	naiveCalls   atomic.Int64
@@ -281,13 +295,26 @@ func newBenchEnv(ctx context.Context, cfg benchConfig, log io.Writer) (_ *benchE
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 512
 	})
-	if e.dyn, err = openDynamo(ctx, cfg.table, e.ns, func(o *dynamo.Options) {
+	withClient := func(o *dynamo.Options) {
 		o.ClientOptions = append(o.ClientOptions, func(o *dynamodb.Options) { o.HTTPClient = httpClient })
-	}); err != nil {
+	}
+	if e.dyn, err = openDynamo(ctx, cfg.table, e.ns, withClient); err != nil {
 		return e, err
+	}
+	e.contend = e.dyn
+	if cfg.storeLatency > 0 {
+		if e.proxy, err = startLatencyProxy(cfg.storeLatency); err != nil {
+			return e, err
+		}
+		if e.contend, err = openDynamo(ctx, cfg.table, e.ns, withClient, viaProxy(e.proxy)); err != nil {
+			return e, err
+		}
 	}
 	fmt.Fprintf(log, "bench: PostgreSQL %s, DynamoDB %s table %s, namespace %s, schema %s\n",
 		pgWhere(dbURL), dynamoWhere(), cfg.table, e.ns, e.schema)
+	if e.proxy != nil {
+		fmt.Fprintf(log, "bench: the contenders reach DynamoDB through %s, which adds %v to every request\n", e.proxy.URL(), cfg.storeLatency)
+	}
 
 	if _, err := e.native.ExecContext(ctx, "CREATE SCHEMA "+pgx.Identifier{e.schema}.Sanitize()); err != nil {
 		return e, fmt.Errorf("creating schema %s: %w", e.schema, err)
@@ -317,15 +344,28 @@ func newBenchEnv(ctx context.Context, cfg benchConfig, log io.Writer) (_ *benchE
 	}
 	e.naiveKey = e.ns + "/naive-counter"
 
-	dsn := withParams(dbURL, "search_path="+e.schema, "seqshim.store=dynamodb://"+cfg.table,
-		"seqshim.namespace="+e.ns, "seqshim.schema="+e.schema, "seqshim.block_size="+strconv.FormatInt(cfg.blockSize, 10))
-	if e.shim, err = openDB(ctx, "seqshim", dsn); err != nil {
+	// Every other setting of seqshim and of the cache is its default.
+	params := []string{"search_path=" + e.schema, "seqshim.store=dynamodb://" + cfg.table,
+		"seqshim.namespace=" + e.ns, "seqshim.schema=" + e.schema}
+	if cfg.blockSize > 0 {
+		params = append(params, "seqshim.block_size="+strconv.FormatInt(cfg.blockSize, 10))
+	}
+	openShim := func() (err error) {
+		e.shim, err = openDB(ctx, "seqshim", withParams(dbURL, params...))
+		return err
+	}
+	if e.proxy != nil {
+		err = withEndpoint(e.proxy.URL(), openShim)
+	} else {
+		err = openShim()
+	}
+	if err != nil {
 		return e, err
 	}
 	if e.shimCache, err = driver.CacheOf(ctx, e.shim); err != nil {
 		return e, err
 	}
-	e.cache = seqcache.NewCache(e.dyn, seqcache.Config{BlockSize: cfg.blockSize})
+	e.cache = seqcache.NewCache(e.contend, seqcache.Config{BlockSize: cfg.blockSize})
 	return e, nil
 }
 
@@ -346,8 +386,8 @@ func (e *benchEnv) createSeq(ctx context.Context, name string) error {
 // counter increment in DynamoDB per value.
 func (e *benchEnv) naiveNext(ctx context.Context) (int64, error) {
 	e.naiveCalls.Add(1)
-	out, err := e.dyn.Client().UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 ptr(e.dyn.Table()),
+	out, err := e.contend.Client().UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 ptr(e.contend.Table()),
 		Key:                       map[string]types.AttributeValue{"name": &types.AttributeValueMemberS{Value: e.naiveKey}},
 		UpdateExpression:          ptr("ADD #v :one"),
 		ExpressionAttributeNames:  map[string]string{"#v": "v"},
@@ -391,6 +431,9 @@ func (e *benchEnv) close(ctx context.Context) error {
 		_, err := e.native.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{e.schema}.Sanitize()+" CASCADE")
 		errs = append(errs, err, e.native.Close())
 	}
+	if e.proxy != nil {
+		errs = append(errs, e.proxy.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -402,16 +445,17 @@ func (e *benchEnv) close(ctx context.Context) error {
 func (e *benchEnv) run(ctx context.Context, cfg benchConfig) (*benchReport, error) {
 	rep := &benchReport{
 		Settings: benchSettings{
-			Duration:  cfg.duration.String(),
-			Rounds:    cfg.rounds,
-			Callers:   cfg.callers,
-			BlockSize: cfg.blockSize,
-			CPUs:      runtime.NumCPU(),
-			GOOS:      runtime.GOOS,
-			GOARCH:    runtime.GOARCH,
-			Go:        runtime.Version(),
-			Endpoint:  dynamoWhere(),
-			Histogram: "HdrHistogram (github.com/HdrHistogram/hdrhistogram-go), 1 ns to 1 min, 3 significant digits",
+			Duration:     cfg.duration.String(),
+			Rounds:       cfg.rounds,
+			Callers:      cfg.callers,
+			BlockSize:    cfg.blockSize,
+			StoreLatency: cfg.storeLatency.String(),
+			CPUs:         runtime.NumCPU(),
+			GOOS:         runtime.GOOS,
+			GOARCH:       runtime.GOARCH,
+			Go:           runtime.Version(),
+			Endpoint:     dynamoWhere(),
+			Histogram:    "HdrHistogram (github.com/HdrHistogram/hdrhistogram-go), 1 ns to 1 min, 3 significant digits",
 		},
 	}
 	slice := cfg.duration / time.Duration(cfg.rounds)
@@ -451,6 +495,7 @@ type cell struct {
 	ops      int64
 	elapsed  time.Duration
 	requests int64
+	waits    int64
 	hist     *histogram
 }
 
@@ -475,9 +520,12 @@ func (e *benchEnv) turn(ctx context.Context, c *cell, d, warmup time.Duration) e
 			return err
 		}
 	}
-	var before int64
+	var before, waitsBefore int64
 	if c.c.requests != nil {
 		before = c.c.requests(e)
+	}
+	if c.c.waits != nil {
+		waitsBefore = c.c.waits(e)
 	}
 	ops, elapsed, err := drive(ctx, c.callers, d, op, c.hist)
 	if err != nil {
@@ -485,6 +533,9 @@ func (e *benchEnv) turn(ctx context.Context, c *cell, d, warmup time.Duration) e
 	}
 	if c.c.requests != nil {
 		c.requests += c.c.requests(e) - before
+	}
+	if c.c.waits != nil {
+		c.waits += c.c.waits(e) - waitsBefore
 	}
 	c.ops += ops
 	c.elapsed += elapsed

@@ -49,16 +49,17 @@ type benchReport struct {
 }
 
 type benchSettings struct {
-	Duration  string `json:"duration_per_cell"`
-	Rounds    int    `json:"rounds"`
-	Callers   []int  `json:"callers"`
-	BlockSize int64  `json:"block_size"`
-	CPUs      int    `json:"cpus"`
-	GOOS      string `json:"goos"`
-	GOARCH    string `json:"goarch"`
-	Go        string `json:"go"`
-	Endpoint  string `json:"dynamodb_endpoint"`
-	Histogram string `json:"histogram"`
+	Duration     string `json:"duration_per_cell"`
+	Rounds       int    `json:"rounds"`
+	Callers      []int  `json:"callers"`
+	BlockSize    int64  `json:"block_size"`    // 0: the defaults
+	StoreLatency string `json:"store_latency"` // added to each DynamoDB request of the contenders
+	CPUs         int    `json:"cpus"`
+	GOOS         string `json:"goos"`
+	GOARCH       string `json:"goarch"`
+	Go           string `json:"go"`
+	Endpoint     string `json:"dynamodb_endpoint"`
+	Histogram    string `json:"histogram"`
 }
 
 // benchResult is one contender at one concurrency. Latencies are in
@@ -73,6 +74,7 @@ type benchResult struct {
 	P50us     float64 `json:"p50_us"`
 	P99us     float64 `json:"p99_us"`
 	P999us    float64 `json:"p999_us"`
+	P9999us   float64 `json:"p9999_us"`
 	MaxUs     float64 `json:"max_us"`
 	Baseline  string  `json:"baseline"`
 	// Ratio is OpsPerSec over the baseline's at the same concurrency;
@@ -84,6 +86,10 @@ type benchResult struct {
 	DynamoRequests int64   `json:"dynamodb_requests"`
 	DynamoShare    float64 `json:"dynamodb_share"`
 	ReachesDynamo  bool    `json:"reaches_dynamodb"`
+	// Waits counts the times callers waited for the store during the
+	// measured time, for the contenders with a cache (Cached).
+	Waits  int64 `json:"waits"`
+	Cached bool  `json:"cached"`
 }
 
 func (r *benchReport) add(c *cell) {
@@ -98,10 +104,13 @@ func (r *benchReport) add(c *cell) {
 		P50us:          us(50),
 		P99us:          us(99),
 		P999us:         us(99.9),
+		P9999us:        us(99.99),
 		MaxUs:          float64(c.hist.h.Max()) / 1e3,
 		Baseline:       c.c.baseline,
 		DynamoRequests: c.requests,
 		ReachesDynamo:  c.c.requests != nil,
+		Waits:          c.waits,
+		Cached:         c.c.waits != nil,
 	}
 	if c.ops > 0 {
 		res.DynamoShare = float64(c.requests) / float64(c.ops)
@@ -130,14 +139,14 @@ func (r *benchReport) writeJSON(w io.Writer) error {
 // writeTable prints the results for people, one block per concurrency.
 func (r *benchReport) writeTable(w io.Writer) {
 	s := r.Settings
-	fmt.Fprintf(w, "seqshim bench: %d CPUs %s/%s %s, DynamoDB %s, %s per cell in %d turns, block size %d\n\n",
-		s.CPUs, s.GOOS, s.GOARCH, s.Go, s.Endpoint, s.Duration, s.Rounds, s.BlockSize)
+	fmt.Fprintf(w, "seqshim bench: %d CPUs %s/%s %s, DynamoDB %s%s, %s per cell in %d turns, %s\n\n",
+		s.CPUs, s.GOOS, s.GOARCH, s.Go, s.Endpoint, s.latencyNote(), s.Duration, s.Rounds, s.config())
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "contender\tcallers\tops/s\tp50\tp99\tp99.9\tvs native\tDynamoDB share\t")
+	fmt.Fprintln(tw, "contender\tcallers\tops/s\tp50\tp99\tp99.9\tp99.99\tvs native\tDynamoDB share\twaits\t")
 	last := 0
 	for _, res := range r.Results {
 		if last != 0 && res.Callers != last {
-			fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
+			fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t\t")
 		}
 		last = res.Callers
 		ratio := "-"
@@ -149,14 +158,19 @@ func (r *benchReport) writeTable(w io.Writer) {
 		}
 		share := "-"
 		if res.ReachesDynamo {
-			share = fmt.Sprintf("%.3f%%", 100*res.DynamoShare)
+			share = percent(res.DynamoShare)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%v\t%v\t%s\t%s\t\n", res.Contender, res.Callers, humanRate(res.OpsPerSec),
-			usDur(res.P50us), usDur(res.P99us), usDur(res.P999us), ratio, share)
+		waits := "-"
+		if res.Cached {
+			waits = strconv.FormatInt(res.Waits, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%v\t%v\t%v\t%s\t%s\t%s\t\n", res.Contender, res.Callers, humanRate(res.OpsPerSec),
+			usDur(res.P50us), usDur(res.P99us), usDur(res.P999us), usDur(res.P9999us), ratio, share, waits)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nvs native: ops/s over the native contender's at the same concurrency (nextval/native for dynamodb-updateitem and cache-next).")
-	fmt.Fprintln(w, "DynamoDB share: requests sent to DynamoDB per call. Contenders:")
+	fmt.Fprintln(w, "DynamoDB share: requests sent to DynamoDB per call. waits: times a caller waited for the store (contenders with a cache).")
+	fmt.Fprintln(w, "Contenders:")
 	seen := make(map[string]bool)
 	for _, res := range r.Results {
 		if !seen[res.Contender] {
@@ -164,6 +178,34 @@ func (r *benchReport) writeTable(w io.Writer) {
 			fmt.Fprintf(w, "  %-24s %s\n", res.Contender, res.About)
 		}
 	}
+}
+
+// percent writes a share as a percentage with three decimals, or two
+// significant digits when smaller: a hot sequence's share of calls that
+// reach DynamoDB is a few in a million.
+func percent(v float64) string {
+	p := 100 * v
+	decimals := 3
+	if p > 0 && p < 0.001 {
+		decimals = 1 - int(math.Floor(math.Log10(p)))
+	}
+	return strconv.FormatFloat(p, 'f', decimals, 64) + "%"
+}
+
+// config describes the cache configuration of the run.
+func (s benchSettings) config() string {
+	if s.BlockSize == 0 {
+		return "seqshim and the cache with their defaults"
+	}
+	return fmt.Sprintf("block_size %d (the rest defaults)", s.BlockSize)
+}
+
+// latencyNote describes the latency added to DynamoDB requests, if any.
+func (s benchSettings) latencyNote() string {
+	if s.StoreLatency == "" || s.StoreLatency == "0s" {
+		return ""
+	}
+	return " +" + s.StoreLatency + " a request"
 }
 
 func usDur(us float64) time.Duration { return roundSig(time.Duration(us * 1e3)) }
@@ -271,7 +313,7 @@ func (r *benchReport) plot(file string) error {
 		Min: vg.Point{X: dc.Max.X - legendW + vg.Inch/8, Y: dc.Min.Y + vg.Inch/2},
 		Max: vg.Point{X: dc.Max.X - vg.Inch/8, Y: dc.Max.Y - vg.Inch/2}}}
 	legend.Draw(legendArea)
-	caption := fmt.Sprintf("%d CPUs, %s per cell, block %d\nnative: dashed", s.CPUs, s.Duration, s.BlockSize)
+	caption := fmt.Sprintf("%d CPUs, %s per cell%s\n%s\nnative: dashed", s.CPUs, s.Duration, s.latencyNote(), s.config())
 	sty := legend.TextStyle
 	sty.Font.Size = vg.Points(9)
 	legendArea.FillText(sty, vg.Point{X: legendArea.Min.X, Y: legendArea.Min.Y}, caption)

@@ -15,10 +15,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // the native "pgx" driver, for DDL and comparisons
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seqshim/seqshim/driver"
 	"github.com/seqshim/seqshim/dynamo"
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/seqmetrics"
 )
 
 // runDemo runs a small order service through sql.Open("seqshim", ...)
@@ -80,6 +82,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if d.cache, err = driver.CacheOf(ctx, d.shim); err != nil {
 		return err
 	}
+	// What a service does in one line, with its registry:
+	// prometheus.MustRegister(seqmetrics.ForDB(db)).
+	d.metrics = prometheus.NewPedanticRegistry()
+	d.metrics.MustRegister(seqmetrics.ForDB(d.shim))
 	d.store = d.cache // Create, Get and Drop pass through the cache to its store
 	if d.dyn != nil {
 		d.store = d.dyn
@@ -113,6 +119,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := d.latency(ctx, *calls); err != nil {
 		return errors.Join(err, cleanup())
 	}
+	if err := d.printMetrics(); err != nil {
+		return errors.Join(err, cleanup())
+	}
 	if err := d.closeShim(ctx); err != nil {
 		return errors.Join(err, cleanup())
 	}
@@ -125,9 +134,10 @@ type demo struct {
 	schema, ns   string
 	native, shim *sql.DB
 	cache        *seqcache.Cache
-	store        seqcache.Store // where the sequences are created
-	dyn          *dynamo.Store  // nil with -memory
-	seqs         []string       // store keys created
+	store        seqcache.Store       // where the sequences are created
+	dyn          *dynamo.Store        // nil with -memory
+	metrics      *prometheus.Registry // seqmetrics' collector of shim
+	seqs         []string             // store keys created
 }
 
 func (d *demo) ident(name string) string { return pgx.Identifier{d.schema, name}.Sanitize() }
@@ -372,6 +382,18 @@ func (d *demo) latency(ctx context.Context, calls int) error {
 		slices.Sort(lat)
 		fmt.Fprintf(d.out, "  %-36s p50 %-8v p99 %v\n", side.name, roundSig(percentile(lat, 50)), roundSig(percentile(lat, 99)))
 	}
+	return nil
+}
+
+// printMetrics prints what one scrape of the metrics registry sees: the
+// collector a service would register for its sql.DB.
+func (d *demo) printMetrics() error {
+	mfs, err := scrape(d.metrics)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(d.out, "\nwhat the Prometheus collector sees (seqmetrics.ForDB(db), one scrape before Close):")
+	printMetrics(d.out, mfs)
 	return nil
 }
 

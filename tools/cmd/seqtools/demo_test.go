@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,7 @@ func TestDemo(t *testing.T) {
 			if !regexp.MustCompile(`requests[^:]*: [1-9]\d* block reservations for \d+ nextval calls`).MatchString(stdout) {
 				t.Errorf("no store requests line:\n%s", stdout)
 			}
+			checkDemoMetrics(t, stdout, 300, lines, 300)
 			schema := regexp.MustCompile(`created schema (seqshim_demo_[0-9a-f]+)`).FindStringSubmatch(stdout)
 			if schema == nil {
 				t.Fatalf("no schema in the output:\n%s", stdout)
@@ -176,5 +178,46 @@ func TestDemo(t *testing.T) {
 				t.Errorf("sequences left in namespace %s: %v, %v", ns[1], seqs, err)
 			}
 		})
+	}
+}
+
+// checkDemoMetrics checks the demo's scrape of its metrics against what
+// it did: every value handed out (orders, lines and the latency calls on
+// seqshim) counted as served, nothing lost or given back before Close,
+// no store error, every reservation timed in the histogram, and both
+// sequences with a block of at least the default 1000.
+func checkDemoMetrics(t *testing.T, stdout string, orders int, lines string, calls int) {
+	t.Helper()
+	metric := func(name string) int64 {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^  ` + name + `\s+(\d+)`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no %s in the metrics:\n%s", name, stdout)
+		}
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		return n
+	}
+	nLines, _ := strconv.Atoi(lines)
+	if got, want := metric("seqshim_values_served_total"), int64(orders+nLines+calls); got != want {
+		t.Errorf("seqshim_values_served_total %d; want %d (%d orders + %d lines + %d nextval calls)", got, want, orders, nLines, calls)
+	}
+	for _, name := range []string{"seqshim_values_lost_total", "seqshim_values_given_back_total", "seqshim_store_errors_total"} {
+		if got := metric(name); got != 0 {
+			t.Errorf("%s %d before Close; want 0", name, got)
+		}
+	}
+	res := metric("seqshim_reservations_total")
+	if attempts := metric("seqshim_reservation_duration_seconds"); res < 2 || attempts < res {
+		t.Errorf("%d reservations (want one a sequence at least), %d attempts in the histogram (want as many at least)", res, attempts)
+	}
+	for _, seq := range []string{"orders_id_seq", "order_lines_id_seq"} {
+		m := regexp.MustCompile(`(?m)^    seqshim_demo_[0-9a-f]+\.` + seq + `\s+block (\d+), outage cover \d+\.\d s$`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Errorf("no block size and outage cover of %s:\n%s", seq, stdout)
+			continue
+		}
+		if n, _ := strconv.ParseInt(m[1], 10, 64); n < 1000 {
+			t.Errorf("%s: block size %d; want the default 1000 at least", seq, n)
+		}
 	}
 }
