@@ -1,7 +1,8 @@
 // Command seqshim administers seqshim's sequences: the DynamoDB table, the
 // sequences in it, and the import of a database's sequences and its
-// rollback. The demo, the benchmark and the stress test are the seqtools
-// command of the tools module (tools/cmd/seqtools).
+// rollback; `seqshim serve` runs the server tier. The demo, the benchmark
+// and the stress test are the seqtools command of the tools module
+// (tools/cmd/seqtools).
 //
 // Usage:
 //
@@ -18,6 +19,7 @@
 //	import      import database sequences into the store and cap them
 //	export      the rollback: lift the caps, move database sequences past the store
 //	status      per sequence: store next, database last value and cap, margin
+//	serve       the server tier: a gRPC server handing out blocks from a cache over DynamoDB
 //
 // Exit codes: 0 ok, 1 failure, 2 usage.
 package main
@@ -40,6 +42,7 @@ var program = cli.Program{Name: "seqshim", Commands: []cli.Command{
 	{Name: "import", Summary: "import database sequences into the store and cap them", Run: runImport},
 	{Name: "export", Summary: "the rollback: lift the caps, move database sequences past the store", Run: runExport},
 	{Name: "status", Summary: "per sequence: store next, database last value and cap, margin", Run: runStatus},
+	{Name: "serve", Summary: "the server tier: a gRPC server handing out blocks from a cache over DynamoDB", Run: runServe},
 }}
 
 // errUsage marks a usage error: exit code 2.

@@ -3,10 +3,13 @@ package storeurl
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 
 	"github.com/seqshim/seqshim/seqcache"
+	"github.com/seqshim/seqshim/server"
 )
 
 func TestParse(t *testing.T) {
@@ -62,5 +65,51 @@ func TestOpenMemory(t *testing.T) {
 func TestOpenUnknown(t *testing.T) {
 	if s, err := Open(context.Background(), URL{Scheme: "redis", Table: "x"}, Options{}); err == nil || !strings.Contains(err.Error(), `"redis://x"`) {
 		t.Errorf("Open(redis) = %v, %v", s, err)
+	}
+}
+
+func TestParseServers(t *testing.T) {
+	const raw = "seqshim://a:7070,b:7070?ca=/ca.pem&fallback=dynamodb://t"
+	u, err := Parse(raw)
+	if err != nil || u != (URL{Scheme: Seqshim, Servers: raw}) || u.String() != raw {
+		t.Fatalf("Parse(%q) = %+v, %v", raw, u, err)
+	}
+	for _, in := range []string{"seqshim://", "seqshim://a", "seqshim://a:1?x=1", "seqshim://a:1?fallback=redis://x", "seqshim://a:1?fallback=seqshim://b:2"} {
+		if u, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", in, u)
+		}
+	}
+}
+
+// TestOpenServers: a seqshim:// store reaches a server, and its fallback
+// is opened with the same options.
+func TestOpenServers(t *testing.T) {
+	ctx := context.Background()
+	mem := seqcache.NewMemoryStore()
+	srv, err := server.New(func(context.Context, string) (seqcache.Store, error) { return mem, nil }, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	defer srv.Stop(ctx)
+	u, err := Parse("seqshim://" + lis.Addr().String() + "?fallback=memory://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(ctx, u, Options{Namespace: "ns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.(io.Closer).Close()
+	spec, _ := seqcache.Define("public.s")
+	if err := st.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.Get(ctx, "public.s"); err != nil {
+		t.Fatalf("the sequence did not reach the server's store: %v", err)
 	}
 }
