@@ -221,6 +221,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // params holds the seqshim.<key> parameters taken out of the DSN.
 func (c Config) resolve(params map[string]string, lookupEnv func(string) (string, bool)) (Config, error) {
 	known := make(map[string]bool, len(keys))
+	cover := c.OutageCover
 	for _, k := range keys {
 		known[k.name] = true
 		env := "SEQSHIM_" + strings.ToUpper(k.name)
@@ -228,7 +229,13 @@ func (c Config) resolve(params map[string]string, lookupEnv func(string) (string
 			if err := k.set(&c, v); err != nil {
 				return c, &ConfigError{Key: "seqshim." + k.name, Source: env, Value: v, Accepted: k.accepted, Err: err}
 			}
+			if k.name == "outage_cover" {
+				cover = -1 // set: not a default any more
+			}
 		}
+	}
+	if _, ok := params["outage_cover"]; ok {
+		cover = -1
 	}
 	for name, v := range params {
 		if !known[name] {
@@ -247,7 +254,25 @@ func (c Config) resolve(params map[string]string, lookupEnv func(string) (string
 			}
 		}
 	}
+	if cover == seqcache.DefaultOutageCover {
+		c.OutageCover = defaultCover(c.Store)
+	}
 	return c, c.check()
+}
+
+// ServerTierCover is the default outage_cover of a process whose store is
+// a seqshim server tier (seqshim://): the servers keep the long cover, in
+// a few processes that rarely restart, and a client fails over to another
+// server in about a second, so it holds a few seconds of values, which is
+// also all a crash of it can lose.
+const ServerTierCover = 5 * time.Second
+
+// defaultCover is the default outage_cover for a store URL.
+func defaultCover(store string) time.Duration {
+	if u, err := storeurl.Parse(store); err == nil && u.Scheme == storeurl.Seqshim {
+		return ServerTierCover
+	}
+	return seqcache.DefaultOutageCover
 }
 
 // check reports what no single key can: values set in the Config itself

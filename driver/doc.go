@@ -83,19 +83,23 @@
 // DSN reaches pgx), over the environment variable SEQSHIM_<KEY>, over the
 // default:
 //
-//	store           dynamodb://seqshim_sequences  dynamodb://TABLE, or memory:// for tests
+//	store           dynamodb://seqshim_sequences  dynamodb://TABLE, seqshim://HOST:PORT[,...] (seqshim servers), or memory:// for tests
 //	namespace       ""        key prefix: one table serves many databases
-//	block_size      1000      values per reservation when a sequence's CACHE is 1
-//	max_block_size  0         let hot sequences (a block used up within 1s) grow their block up to this
+//	block_size      1000      the smallest and first reservation when a sequence's CACHE is 1
+//	max_block_size  10000000  bound on a reservation sized by demand; 0 keeps blocks at block_size
+//	block_lifetime  2s        how long a block lasts at the sequence's rate (disorder across processes)
+//	outage_cover    60s       store outage covered at the observed rate; 5s behind seqshim servers; 0 none
+//	max_held_share  0.01      cap on what a process holds of a sequence without CYCLE, as a share of what is left
+//	attempt_timeout 1s        a store request unanswered by then counts as failed and is retried
 //	schema          public    schema of an unqualified name PostgreSQL has nowhere (store-only sequences)
 //	oracle          false     recognise s.NEXTVAL and s.CURRVAL
 //	next_value_for  true      recognise NEXT VALUE FOR s
 //	allow           (all)     comma-separated patterns of managed sequences
 //	deny            (none)    comma-separated patterns left to PostgreSQL
 //	plan_cache      1024      distinct SQL texts whose plans are kept
-//	fetch_timeout   10s       bound on one background reservation
+//	fetch_timeout   10s       longest a caller waits once blocks and cover are spent
 //	lazy_import     true      import a sequence the store lacks from PostgreSQL on first use
-//	import_gap      1000000   values left to native instances by that import
+//	import_gap      1000000   values left to native instances by that import; 0: exact handover
 //
 // A bad value makes sql.Open fail with a *ConfigError naming
 // the key and the accepted values. To wrap a connector (sql.OpenDB with

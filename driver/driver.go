@@ -225,7 +225,13 @@ func (d *Driver) release(sh *shared) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return sh.cache.Close(ctx)
+	err := sh.cache.Close(ctx)
+	// A store that holds resources of its own (a seqshim:// client's
+	// connections and probes) goes with its last cache.
+	if c, ok := sh.store.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
+	}
+	return err
 }
 
 // openStore opens cfg's store. A memory store is new here, so shared by

@@ -44,3 +44,35 @@ func TestRunwayConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestServerTierCover: behind seqshim servers the default cover is the
+// client's few seconds (the servers hold the long one); a cover set in the
+// DSN or the environment is kept as set.
+func TestServerTierCover(t *testing.T) {
+	none := func(string) (string, bool) { return "", false }
+	const servers = "seqshim://127.0.0.1:7070,127.0.0.1:7071"
+	for _, tc := range []struct {
+		params map[string]string
+		env    map[string]string
+		want   time.Duration
+	}{
+		{map[string]string{"store": servers}, nil, ServerTierCover},
+		{nil, map[string]string{"SEQSHIM_STORE": servers}, ServerTierCover},
+		{map[string]string{"store": servers, "outage_cover": "1m"}, nil, time.Minute},
+		{map[string]string{"store": servers}, map[string]string{"SEQSHIM_OUTAGE_COVER": "1m"}, time.Minute},
+		{map[string]string{"store": "dynamodb://t"}, nil, time.Minute},
+		{map[string]string{"store": "memory://"}, nil, time.Minute},
+	} {
+		lookup := none
+		if tc.env != nil {
+			lookup = func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+		}
+		cfg, err := DefaultConfig().resolve(tc.params, lookup)
+		if err != nil {
+			t.Fatalf("resolve(%v, %v): %v", tc.params, tc.env, err)
+		}
+		if cfg.OutageCover != tc.want {
+			t.Errorf("resolve(%v, %v): outage_cover %v, want %v", tc.params, tc.env, cfg.OutageCover, tc.want)
+		}
+	}
+}
