@@ -335,14 +335,16 @@ func sat(n int64) int64 {
 	return n
 }
 
+// failed is st failing with err.
+func failed(st Step, err error) Step {
+	st.Action, st.Err = ActionFail, err
+	return st
+}
+
 // planExisting: the store has the sequence.
 func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
-	fail := func(err error) Step {
-		st.Action, st.Err = ActionFail, err
-		return st
-	}
 	if e.Increment != n.Increment {
-		return fail(errorf(n.Key(), codeObjectNotInState,
+		return failed(st, errorf(n.Key(), codeObjectNotInState,
 			"drop it from the store (if nothing uses it yet) and import again, or leave it out (--only)",
 			"the store has it with INCREMENT %d, the database with %d", e.Increment, n.Increment))
 	}
@@ -356,29 +358,39 @@ func planExisting(st Step, n Native, e seqcache.Sequence, gap int64) Step {
 	if e.Cache != max(n.Cache, 1) {
 		notes = append(notes, fmt.Sprintf("CACHE is %d in the store, %d in the database", e.Cache, n.Cache))
 	}
-	safe, ok := checked.Add(low, -n.Increment) // the last value before the store's
-	if ok && !before(asc, safe, n.LastValue) {
-		// The database is still before the store: cap it at safe.
-		st.Cap = min2(asc, safe, n.Limit())
-		if st.Cap == n.Limit() && !n.Cycle {
-			st.Action = ActionDone
-			st.Note = joinNotes(fmt.Sprintf("already imported: store first value %d, next %s; database %s %d, %s %d",
-				low, nextText(e), limitWord(n), n.Limit(), lastWord(n), n.LastValue), notes)
-			return st
-		}
-		sql, ok := capping{limit: st.Cap}.sql(n)
-		if !ok {
-			return fail(errorf(n.Key(), codeObjectNotInState, "move the store forward (setval in the store) and import again",
-				"the store starts at %d, so the database would have to be capped at %d, beyond the range of its %s", low, st.Cap, otherLimitWord(n)))
-		}
-		st.Action = ActionCap
-		st.SQL = sql
-		st.Note = joinNotes(fmt.Sprintf("already in the store (first value %d, next %s); cap the database at %s %d (%s %d)",
-			low, nextText(e), limitWord(n), st.Cap, lastWord(n), n.LastValue), notes)
+	if safe, ok := checked.Add(low, -n.Increment); ok && !before(asc, safe, n.LastValue) {
+		return planCapBelow(st, n, e, low, safe, notes)
+	}
+	return planStop(st, n, e, low, gap, notes)
+}
+
+// planCapBelow: the database is still before the store's first value low;
+// cap it at safe, the value just before.
+func planCapBelow(st Step, n Native, e seqcache.Sequence, low, safe int64, notes []string) Step {
+	st.Cap = min2(n.Ascending(), safe, n.Limit())
+	if st.Cap == n.Limit() && !n.Cycle {
+		st.Action = ActionDone
+		st.Note = joinNotes(fmt.Sprintf("already imported: store first value %d, next %s; database %s %d, %s %d",
+			low, nextText(e), limitWord(n), n.Limit(), lastWord(n), n.LastValue), notes)
 		return st
 	}
-	// The database has reached the store's values: stop it where it is and
-	// move the store past it.
+	sql, ok := capping{limit: st.Cap}.sql(n)
+	if !ok {
+		return failed(st, errorf(n.Key(), codeObjectNotInState, "move the store forward (setval in the store) and import again",
+			"the store starts at %d, so the database would have to be capped at %d, beyond the range of its %s", low, st.Cap, otherLimitWord(n)))
+	}
+	st.Action = ActionCap
+	st.SQL = sql
+	st.Note = joinNotes(fmt.Sprintf("already in the store (first value %d, next %s); cap the database at %s %d (%s %d)",
+		low, nextText(e), limitWord(n), st.Cap, lastWord(n), n.LastValue), notes)
+	return st
+}
+
+// planStop: the database has reached the store's values from low on; stop
+// it where it is and move the store past it.
+func planStop(st Step, n Native, e seqcache.Sequence, low, gap int64, notes []string) Step {
+	asc := n.Ascending()
+	fail := func(err error) Step { return failed(st, err) }
 	stop := n.LastValue // the last value the database handed out
 	var c capping
 	if !n.Called {
