@@ -2,6 +2,7 @@ package driver
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +75,36 @@ func TestServerTierCover(t *testing.T) {
 		if cfg.OutageCover != tc.want {
 			t.Errorf("resolve(%v, %v): outage_cover %v, want %v", tc.params, tc.env, cfg.OutageCover, tc.want)
 		}
+	}
+}
+
+// TestReleaseClosesStore: the last release of a cache closes a store that
+// holds resources of its own (a seqshim:// client's connections), so that
+// closing every sql.DB leaves no connection or probe behind.
+func TestReleaseClosesStore(t *testing.T) {
+	d := New(nil, DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.Store = "seqshim://127.0.0.1:1" // no server: Dial does not connect
+	a, err := d.acquire(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.acquire(cfg)
+	if err != nil || b != a {
+		t.Fatalf("second acquire = %p, %v; want the shared %p", b, err, a)
+	}
+	st, ok := a.store.(io.Closer)
+	if !ok {
+		t.Fatalf("a seqshim:// store is %T, not an io.Closer", a.store)
+	}
+	if err := d.release(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.release(a); err != nil {
+		t.Fatal(err)
+	}
+	// Closing again reports the connections closed by release.
+	if err := st.Close(); err == nil || !strings.Contains(err.Error(), "closing") {
+		t.Fatalf("Close after the last release = %v; want the connection already closing", err)
 	}
 }
