@@ -1,7 +1,6 @@
 package dynamo_test
 
 import (
-	"net/url"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,16 +21,7 @@ type proxy struct {
 
 func startProxy(t testing.TB) *proxy {
 	t.Helper()
-	u, err := url.Parse(testenv.DynamoEndpoint(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := faultproxy.Start(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return &proxy{p}
+	return &proxy{testenv.DynamoProxy(t)}
 }
 
 // dropNth drops the reply of the k-th request from now (1 is the next one).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -37,15 +36,7 @@ type faultRig struct {
 
 func newFaultRig(t *testing.T) *faultRig {
 	t.Helper()
-	u, err := url.Parse(testenv.DynamoEndpoint(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := faultproxy.Start(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := testenv.DynamoProxy(t)
 	cfg := testenv.AWSConfig(t)
 	ns := testenv.UniqueName("fault")
 	direct, err := dynamo.New(cfg, dynamo.Options{Table: table, Namespace: ns})
@@ -265,15 +256,7 @@ func TestBlackholeLongerThanCover(t *testing.T) {
 // times a second through seqshim serves through a blackhole as long as
 // its outage cover without a single error.
 func TestNextvalThroughBlackhole(t *testing.T) {
-	u, err := url.Parse(testenv.DynamoEndpoint(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := faultproxy.Start(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := testenv.DynamoProxy(t)
 	e := newEnv(t)
 	e.sequence("bh_seq")
 	// The driver shares one cache per store and configuration in a process:

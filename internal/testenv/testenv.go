@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/seqshim/seqshim/internal/faultproxy"
 )
 
 // Environment variables read by this package.
@@ -192,4 +194,21 @@ func reachable(addr string) error {
 	}
 	probed[addr] = err
 	return err
+}
+
+// DynamoProxy starts a fault proxy in front of the DynamoDB endpoint,
+// closed when the test ends: point a client at its URL to put faults
+// between the client and the store.
+func DynamoProxy(t testing.TB) *faultproxy.Proxy {
+	t.Helper()
+	u, err := url.Parse(DynamoEndpoint(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }

@@ -332,23 +332,7 @@ func TestStressMariaDB(t *testing.T) {
 		"-kills", fmt.Sprint(kills), "-block-size", fmt.Sprint(block), "-namespace", ns, "-pg-table", table)
 	t.Logf("MariaDB, %v, %d workers x %d goroutines, block %d: %d kills, %d incarnations, %d rows; %d values reserved and not in a row: %d lost to kills, %d not given back at the final stop",
 		d, workers, goroutines, block, rep.Kills, rep.Incarnations, rep.Rows, rep.Gaps, rep.LostToKills, rep.LostAtStop)
-	if rep.Kills != kills || rep.UniqueViolations != 0 || rep.Rows == 0 {
-		t.Errorf("%d kills (want %d), %d unique violations, %d rows", rep.Kills, kills, rep.UniqueViolations, rep.Rows)
-	}
-	var rows, distinct, maxID int64
-	if err := native.QueryRow("SELECT count(*), count(DISTINCT id), max(id) FROM "+table).Scan(&rows, &distinct, &maxID); err != nil {
-		t.Fatal(err)
-	}
-	if rows != rep.Rows || distinct != rows {
-		t.Errorf("%d rows, %d distinct ids; the report says %d rows", rows, distinct, rep.Rows)
-	}
-	sq, err := store.Get(context.Background(), seqKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sq.Next <= maxID {
-		t.Errorf("the store's next value %d is not past the largest id %d", sq.Next, maxID)
-	}
+	checkStressRun(t, rep, kills, native, table, store, seqKey)
 }
 
 // TestStressRunway is TestStress with the driver's defaults: blocks sized
@@ -370,11 +354,19 @@ func TestStressRunway(t *testing.T) {
 		"-kills", fmt.Sprint(kills), "-block-size", "0", "-namespace", ns, "-pg-table", pgTable)
 	t.Logf("defaults, %v, %d workers x %d goroutines: %d kills, %d rows; %d lost to kills (%.0f a kill), %d not given back at the final stop",
 		d, workers, goroutines, rep.Kills, rep.Rows, rep.LostToKills, float64(rep.LostToKills)/float64(max(1, rep.Kills)), rep.LostAtStop)
+	checkStressRun(t, rep, kills, native, pgTable, store, seqKey)
+}
+
+// checkStressRun checks a run's report against the table and the store:
+// the planned kills, no unique violation, every row counted and its id
+// distinct, and the store's counter past every id.
+func checkStressRun(t *testing.T, rep runReport, kills int, native *sql.DB, table string, store *dynamo.Store, seqKey string) {
+	t.Helper()
 	if rep.Kills != kills || rep.UniqueViolations != 0 || rep.Rows == 0 {
 		t.Errorf("%d kills (want %d), %d unique violations, %d rows", rep.Kills, kills, rep.UniqueViolations, rep.Rows)
 	}
 	var rows, distinct, maxID int64
-	if err := native.QueryRow("SELECT count(*), count(DISTINCT id), max(id) FROM "+pgTable).Scan(&rows, &distinct, &maxID); err != nil {
+	if err := native.QueryRow("SELECT count(*), count(DISTINCT id), max(id) FROM "+table).Scan(&rows, &distinct, &maxID); err != nil {
 		t.Fatal(err)
 	}
 	if rows != rep.Rows || distinct != rows {
