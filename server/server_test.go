@@ -121,9 +121,11 @@ func TestLayeredCaches(t *testing.T) {
 	if err != nil || sq.Next <= top {
 		t.Fatalf("store at %+v (%v), want past %d", sq, err, top)
 	}
-	st := s1.storeStats()
-	if st.Reservations == 0 || st.Reservations > 20 {
-		t.Fatalf("server 1 reserved %d blocks from the store for 8000 values", st.Reservations)
+	// Each client stays on one server it picked at random, so either
+	// server may have served them all: count both.
+	n := s1.storeStats().Reservations + s2.storeStats().Reservations
+	if n == 0 || n > 40 {
+		t.Fatalf("the servers reserved %d blocks from the store for 8000 values", n)
 	}
 }
 
