@@ -342,7 +342,11 @@ func runClient(cfg clientConfig) (rep clientReport) {
 			var problems, back []string
 			var values int64
 			dups := 0
+			// Paced over 90% of the duration, so that the load spans the
+			// faults a test injects however fast the machine is.
+			begin, step := time.Now(), cfg.Duration*9/10/time.Duration(max(1, cfg.PerGoroutine))
 			for i := 0; i < cfg.PerGoroutine && time.Now().Before(deadline); i++ {
+				time.Sleep(time.Until(begin.Add(time.Duration(i) * step)))
 				start := time.Now()
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				v, err := cache.Next(cctx, cfg.Seq)
